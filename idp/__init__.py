@@ -1,0 +1,70 @@
+"""Identity provider and account-security service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from idp.settings import Settings
+from idp.settings import load_settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None, **build: Any) -> Flask:
+    """The application factory; `build` passes test doubles (clock, mailer) to the container."""
+    from idp import logs
+    from idp.account.views import bp as account_bp
+    from idp.auth.views import bp as auth_bp
+    from idp.container import Container
+    from idp.container import resource_dir
+    from idp.web import current
+    from idp.web import i18n
+    from idp.web import plumbing
+    from idp.web.health import bp as health_bp
+
+    settings = settings or load_settings()
+    if not settings.testing:
+        logs.configure(settings.log.level, json_format=settings.log.json_format)
+    app = Flask(
+        __name__,
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(resource_dir("static")),
+        instance_path=str(settings.instance_path.resolve()),
+    )
+    secure = settings.secure_cookies
+    app.config.update(
+        SECRET_KEY=settings.secret_key.get_secret_value() or "testing-only",
+        SESSION_COOKIE_NAME="idp_pre",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(seconds=settings.session.signin_flow_ttl),
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=3600,
+        WTF_CSRF_SSL_STRICT=secure,
+        TESTING=settings.testing,
+    )
+    if settings.server.trusted_proxies:
+        n = settings.server.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    container = Container.build(settings, **build)
+    app.extensions["idp"] = container
+
+    CSRFProtect(app)
+    current.init_login(app)
+    i18n.init_app(app, str(resource_dir("translations")), settings.default_locale)
+    plumbing.init_app(app)
+    app.jinja_env.globals["site_name"] = settings.site_name
+    app.register_blueprint(health_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+
+    if settings.mail.background_delivery and not settings.testing:
+        container.outbox.start_thread()
+    return app

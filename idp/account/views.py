@@ -1,0 +1,27 @@
+"""Account pages: the home page of a signed-in person."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import render_template
+from flask_login import current_user
+from flask_login import login_required
+
+from idp.auth.forms import LogoutForm
+from idp.web.current import services
+
+bp = Blueprint("account", __name__)
+
+
+@bp.get("/")
+@login_required  # type: ignore[misc]
+def home() -> str:
+    container = services()
+    user = current_user.user
+    return render_template(
+        "account/home.html",
+        user=user,
+        session=current_user.session,
+        memberships=container.accounts.memberships(user),
+        logout_form=LogoutForm(),
+    )

@@ -1,0 +1,230 @@
+"""The sign-in state machine, held server-side under a flow id: identify -> password -> factors -> session."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Protocol
+
+from email_validator import EmailNotValidError
+from email_validator import validate_email
+
+from idp.auth.factors import FactorRegistry
+from idp.auth.passwords import Passwords
+from idp.clock import Clock
+from idp.errors import AuthenticationError
+from idp.errors import FlowError
+from idp.errors import N_
+from idp.errors import ValidationError
+from idp.events import EventRecorder
+from idp.events import EventTag
+from idp.events import Product
+from idp.model import RequestContext
+from idp.model import User
+from idp.security.lockout import LockoutService
+from idp.security.ratelimit import RateLimiter
+from idp.security.sessions import BrowserSession
+from idp.security.sessions import SessionService
+
+log = logging.getLogger(__name__)
+
+MAX_LOGIN_LENGTH = 320
+
+
+class FlowStore(Protocol):
+    def put(self, digest: str, state: dict[str, Any], ttl: int) -> None: ...
+    def get(self, digest: str) -> dict[str, Any] | None: ...
+    def replace(self, digest: str, state: dict[str, Any]) -> bool: ...
+    def take(self, digest: str) -> dict[str, Any] | None: ...
+
+
+class UserLookup(Protocol):
+    def by_email(self, email: str) -> User | None: ...
+    def get(self, user_id: int) -> User | None: ...
+    def replace_password_hash(self, user_id: int, old_hash: str, new_hash: str) -> bool: ...
+
+
+@dataclass
+class Flow:
+    """Where one sign-in attempt stands. `step` is identify, password or factor."""
+
+    id: str
+    step: str = "identify"
+    login: str = ""
+    user_id: int | None = None
+    next: str | None = None
+    amr: list[str] = field(default_factory=list)
+    factors: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "step": self.step, "login": self.login, "user_id": self.user_id, "next": self.next,
+            "amr": self.amr, "factors": self.factors, "extra": self.extra,
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the page does next: ask for a factor, or set the session cookie and go on."""
+
+    flow: Flow
+    session_id: str | None = None
+    session: BrowserSession | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.session_id is not None
+
+
+def _digest(flow_id: str) -> str:
+    return hashlib.sha256(flow_id.encode()).hexdigest()
+
+
+def normalise_login(login: str) -> str:
+    """A syntactically valid e-mail address, or ValidationError (no DNS lookup)."""
+    login = login.strip()
+    if not login:
+        raise ValidationError(N_("Enter your e-mail address."), field="login")
+    if len(login) > MAX_LOGIN_LENGTH:
+        raise ValidationError(N_("This e-mail address is too long."), field="login")
+    try:
+        return validate_email(login, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValidationError(N_("Enter a valid e-mail address."), field="login") from None
+
+
+class SignInService:
+    def __init__(
+        self, *, flows: FlowStore, users: UserLookup, passwords: Passwords, lockout: LockoutService,
+        ratelimit: RateLimiter, sessions: SessionService, events: EventRecorder, factors: FactorRegistry,
+        clock: Clock, flow_ttl: int, ip_limit: int, ip_window: int,
+    ) -> None:
+        self.flows, self.users, self.passwords = flows, users, passwords
+        self.lockout, self.ratelimit, self.sessions = lockout, ratelimit, sessions
+        self.events, self.factors, self.clock = events, factors, clock
+        self.flow_ttl, self.ip_limit, self.ip_window = flow_ttl, ip_limit, ip_window
+
+    # -- flow storage -------------------------------------------------------------------
+
+    def start(self, *, next_url: str | None = None, extra: dict[str, Any] | None = None) -> Flow:
+        flow = Flow(id=secrets.token_urlsafe(24), next=next_url, extra=extra or {})
+        self.flows.put(_digest(flow.id), flow.state(), self.flow_ttl)
+        return flow
+
+    def load(self, flow_id: str | None) -> Flow:
+        if not flow_id or len(flow_id) > 64:
+            raise FlowError("this sign-in has expired")
+        state = self.flows.get(_digest(flow_id))
+        if state is None:
+            raise FlowError("this sign-in has expired")
+        return Flow(id=flow_id, **state)
+
+    def _save(self, flow: Flow) -> None:
+        if not self.flows.replace(_digest(flow.id), flow.state()):
+            raise FlowError("this sign-in has expired")
+
+    # -- steps --------------------------------------------------------------------------
+
+    def identify(self, flow_id: str | None, login: str) -> Flow:
+        """Remember the e-mail and move to the password step. Says nothing about whether an
+        account exists: the answer comes after the password, the same for both."""
+        flow = self.load(flow_id)
+        flow.login = normalise_login(login)
+        flow.step = "password"
+        flow.user_id, flow.amr, flow.factors = None, [], []
+        self._save(flow)
+        return flow
+
+    def check_password(self, flow_id: str | None, password: str, ctx: RequestContext) -> Outcome:
+        """Verify the password of the identified account.
+
+        The per-IP limit is checked first. Then one argon2 verification always runs (against a
+        dummy hash when there is no account), and unknown, disabled and locked accounts all
+        get the same AuthenticationError as a wrong password, after the same work.
+        """
+        flow = self.load(flow_id)
+        if flow.step not in ("password", "factor") or not flow.login:
+            raise FlowError("enter your e-mail address first")
+        self.ratelimit.check("signin", ctx.ip, limit=self.ip_limit, window=self.ip_window)
+        if not password:
+            raise ValidationError(N_("Enter your password."), field="password")
+        user = self.users.by_email(flow.login)
+        verification = self.passwords.verify(user.password_hash if user else None, password)
+        if user is None or not verification.ok or not user.is_active or user.locked_at is not None:
+            self._refuse(user, flow.login, ctx, reason=_reason(user, verification.ok))
+            raise AuthenticationError("wrong e-mail or password")
+        assert user.password_hash is not None
+        if verification.needs_rehash:
+            self._rehash(user, user.password_hash, password, ctx)
+        self.lockout.register_success(user)
+        flow.user_id, flow.amr = user.id, ["pwd"]
+        flow.factors = [f.name for f in self.factors.for_user(user)]
+        if flow.factors:
+            flow.step = "factor"
+            self._save(flow)
+            return Outcome(flow)
+        return self._complete(flow, user, ctx)
+
+    def factor_passed(self, flow_id: str | None, factor: str, amr: list[str], ctx: RequestContext) -> Outcome:
+        """Called by a factor's page once it verified its proof; completes the sign-in."""
+        flow = self.load(flow_id)
+        if flow.step != "factor" or factor not in flow.factors or flow.user_id is None:
+            raise FlowError("this step is not expected now")
+        user = self.users.get(flow.user_id)
+        if user is None or not user.is_active or user.locked_at is not None:
+            raise FlowError("this sign-in has expired")
+        flow.amr = sorted({*flow.amr, *amr, "mfa"})
+        return self._complete(flow, user, ctx)
+
+    def factor_failed(self, flow_id: str | None, factor: str, ctx: RequestContext) -> int:
+        """A wrong second factor counts toward the account's lockout like a wrong password."""
+        flow = self.load(flow_id)
+        user = self.users.get(flow.user_id) if flow.user_id else None
+        if user is None:
+            raise FlowError("this sign-in has expired")
+        self.events.record_event(
+            EventTag.SIGNIN_FAILED, ctx=ctx, user_id=user.id, product=Product.SIGNIN,
+            details={"reason": "factor", "factor": factor},
+        )
+        return self.lockout.register_failure(user, user.email, ctx)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _complete(self, flow: Flow, user: User, ctx: RequestContext) -> Outcome:
+        if self.flows.take(_digest(flow.id)) is None:
+            raise FlowError("this sign-in has already completed")
+        session_id, session = self.sessions.create(user.id, ctx, amr=flow.amr)
+        self.events.record_event(
+            EventTag.SIGNIN_SUCCEEDED, ctx=ctx, user_id=user.id, product=Product.SIGNIN,
+            details={"amr": flow.amr, "session": session.handle},
+        )
+        return Outcome(flow, session_id=session_id, session=session)
+
+    def _refuse(self, user: User | None, login: str, ctx: RequestContext, *, reason: str) -> None:
+        self.lockout.register_failure(user, login, ctx)
+        self.events.record_event(
+            EventTag.SIGNIN_FAILED, ctx=ctx, user_id=user.id if user else None,
+            product=Product.SIGNIN,
+            # An unknown login is kept only as a digest: people type passwords into the
+            # e-mail field, and the log must not keep them.
+            details={"reason": reason} | ({} if user else {"login_digest": _digest(login)[:16]}),
+        )
+
+    def _rehash(self, user: User, old_hash: str, password: str, ctx: RequestContext) -> None:
+        if self.users.replace_password_hash(user.id, old_hash, self.passwords.hash(password)):
+            self.events.record_event(EventTag.PASSWORD_REHASHED, ctx=ctx, user_id=user.id)
+
+
+def _reason(user: User | None, password_ok: bool) -> str:
+    if user is None:
+        return "unknown_account"
+    if not password_ok:
+        return "password"
+    if not user.is_active:
+        return "disabled"
+    return "locked"

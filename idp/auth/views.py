@@ -1,0 +1,127 @@
+"""Sign-in pages: e-mail, then password, then whatever factor the account requires; logout."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from idp.auth.forms import IdentifyForm
+from idp.auth.forms import LogoutForm
+from idp.auth.forms import PasswordForm
+from idp.auth.service import Flow
+from idp.auth.service import Outcome
+from idp.errors import AuthenticationError
+from idp.errors import FlowError
+from idp.errors import ValidationError
+from idp.web.current import request_context
+from idp.web.current import services
+from idp.web.i18n import translate_error
+from idp.web.plumbing import set_session_cookie
+from idp.web.redirects import safe_next
+
+bp = Blueprint("auth", __name__)
+
+FLOW_KEY = "signin_flow"
+
+
+def _flow_id() -> str | None:
+    return session.get(FLOW_KEY)
+
+
+def _restart(message: str | None = None) -> BaseResponse:
+    if message:
+        flash(message, "warning")
+    session.pop(FLOW_KEY, None)
+    return redirect(url_for("auth.identify"))
+
+
+def finish(outcome: Outcome) -> BaseResponse:
+    """Set the new session cookie and go where the person was going (factor pages call this too)."""
+    if not outcome.done:
+        factor = services().factors.get(outcome.flow.factors[0])
+        assert factor is not None
+        return redirect(url_for(factor.endpoint))
+    session.clear()  # drop everything from before sign-in, CSRF token included
+    response = redirect(outcome.flow.next or url_for("account.home"))
+    assert outcome.session_id is not None
+    set_session_cookie(response, outcome.session_id)
+    return response
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def identify() -> str | BaseResponse:
+    signin = services().signin
+    form = IdentifyForm()
+    raw_next = request.values.get("next")
+    next_url = safe_next(raw_next)
+    off_site = bool(raw_next) and next_url is None
+    if request.method == "GET":
+        if current_user.is_authenticated and next_url:
+            return redirect(next_url)
+        form.login.data = request.args.get("login_hint", "")[:320]
+        form.next.data = next_url or ""
+        return render_template(
+            "auth/identify.html", form=form, off_site=off_site, alternatives=services().alternatives
+        )
+    if form.validate_on_submit():
+        flow = signin.start(next_url=next_url)
+        try:
+            signin.identify(flow.id, form.login.data or "")
+        except ValidationError as exc:
+            form.login.errors.append(translate_error(exc))
+        else:
+            session[FLOW_KEY] = flow.id
+            return redirect(url_for("auth.password"))
+    return render_template(
+            "auth/identify.html", form=form, off_site=off_site, alternatives=services().alternatives
+        ), 400  # type: ignore[return-value]
+
+
+@bp.route("/login/password", methods=["GET", "POST"])
+def password() -> str | BaseResponse | tuple[str, int]:
+    signin = services().signin
+    try:
+        flow: Flow = signin.load(_flow_id())
+    except FlowError:
+        return _restart(_("Your sign-in has expired. Please start again."))
+    form = PasswordForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                outcome = signin.check_password(flow.id, form.password.data or "", request_context())
+            except AuthenticationError:
+                form.password.errors.append(_("Wrong e-mail or password."))
+            except ValidationError as exc:
+                form.password.errors.append(translate_error(exc))
+            except FlowError:
+                return _restart(_("Your sign-in has expired. Please start again."))
+            else:
+                return finish(outcome)
+        return render_template("auth/password.html", form=form, login=flow.login), 401
+    return render_template("auth/password.html", form=form, login=flow.login)
+
+
+@bp.post("/logout")
+def logout() -> BaseResponse:
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("account.home"))
+    if current_user.is_authenticated:
+        services().sessions.logout(current_user.session, request_context())
+    session.clear()
+    response = redirect(url_for("auth.logged_out"))
+    response.delete_cookie(services().settings.session.cookie_name, path="/")
+    return response
+
+
+@bp.get("/logged-out")
+def logged_out() -> str:
+    return render_template("auth/logged_out.html")

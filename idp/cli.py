@@ -1,0 +1,301 @@
+"""The `idp` command: initialise an instance, serve it, manage the database, people and organisations."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+from typing import TypeVar
+
+import click
+
+from idp.errors import IdpError
+from idp.errors import SettingsError
+from idp.model import Role
+from idp.model import UserStatus
+from idp.settings import Settings
+from idp.settings import config_file_path
+from idp.settings import instance_path_from_env
+from idp.settings import load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEMO_ORG = ("demo", "Demo Organisation")
+DEMO_EMAIL = "demo@example.com"
+
+
+def friendly(func: F) -> F:
+    """Print IdpError (bad settings, bad input, conflicts) as one line and exit 2, no traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except IdpError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _container(**overrides: Any) -> Any:
+    from idp.container import Container
+
+    return Container.build(load_settings(**overrides))
+
+
+def _write_instance_config(instance: Path, *, force: bool = False) -> Path:
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "idp.toml"
+    if path.exists() and not force:
+        return path
+    path.write_text(
+        "# Instance configuration written by `idp init`. Every setting is described in\n"
+        "# config/idp.example.toml; IDP_* environment variables override this file.\n"
+        f'secret_key = "{secrets.token_urlsafe(48)}"\n'
+    )
+    path.chmod(0o600)
+    return path
+
+
+def _initialise(force: bool = False) -> Settings:
+    instance = instance_path_from_env()
+    if config_file_path() is None or force:
+        written = _write_instance_config(instance, force=force)
+        click.echo(f"wrote {written}")
+    settings = load_settings()
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    from idp.stores.migrate import upgrade
+
+    upgrade(settings.database_url)
+    return settings
+
+
+@click.group()
+def main() -> None:
+    """Identity provider and account-security service."""
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Replace an existing instance config (new secrets).")
+@friendly
+def init(force: bool) -> None:
+    """Write an instance config with fresh secrets and create or upgrade the database."""
+    settings = _initialise(force)
+    click.echo(f"instance ready in {settings.instance_path.resolve()}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--demo", is_flag=True, help="Create a demo organisation and account, print the credentials.")
+@friendly
+def serve(host: str, port: int, demo: bool) -> None:
+    """Run the embedded default: SQLite + in-process store, one process (not for production)."""
+    from werkzeug.serving import run_simple
+
+    from idp import create_app
+
+    settings = _initialise()
+    if settings.redis.url.get_secret_value() == "" and host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo("note: the embedded store keeps sessions in this process only", err=True)
+    app = create_app(settings)
+    if demo:
+        _seed_demo(app.extensions["idp"], host, port)
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def _seed_demo(container: Any, host: str, port: int) -> None:
+    accounts = container.accounts
+    password = secrets.token_urlsafe(12)
+    org = container.accounts.orgs.by_slug(DEMO_ORG[0]) or accounts.create_org(*DEMO_ORG)
+    user = container.users.by_email(DEMO_EMAIL)
+    if user is None:
+        user = accounts.create_user(DEMO_EMAIL, password, display_name="Demo Person")
+    else:
+        user = accounts.set_password(user, password)
+    accounts.add_member(org, user, Role.ADMIN)
+    click.echo(
+        f"\n  demo organisation: {org.name}\n  demo account:      {DEMO_EMAIL}\n"
+        f"  demo password:     {password}\n  sign in at:        http://{host}:{port}/login\n"
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@friendly
+def db_upgrade() -> None:
+    """Apply every pending migration (SQLite or PostgreSQL)."""
+    from idp.stores.migrate import current
+    from idp.stores.migrate import upgrade
+
+    settings = load_settings()
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    click.echo(f"database at revision {current(settings.database_url)}")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@main.group()
+def user() -> None:
+    """People's accounts."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="Display name.")
+@click.option("--locale", type=click.Choice(["en", "fr"]), default=None)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--no-password", is_flag=True, help="No password (SSO only, or set later).")
+@friendly
+def user_create(email: str, name: str, locale: str | None, password_stdin: bool, no_password: bool) -> None:
+    """Create an account."""
+    container = _container()
+    password = None if no_password else _read_password(password_stdin)
+    created = container.accounts.create_user(email, password, display_name=name, locale=locale)
+    click.echo(f"created {created.email} (id {created.id})")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@friendly
+def user_list(as_json: bool) -> None:
+    """List accounts."""
+    users = _container().users.list(limit=10_000)
+    if as_json:
+        click.echo(json.dumps([
+            {"id": u.id, "email": u.email, "name": u.display_name, "status": u.status.value,
+             "locked": u.locked_at is not None} for u in users
+        ], indent=2))
+        return
+    for u in users:
+        flags = " locked" if u.locked_at else ""
+        click.echo(f"{u.id:>6}  {u.status.value:<8}{flags:<7}  {u.email}  ({u.display_name})")
+
+
+@user.command("disable")
+@click.argument("email")
+@friendly
+def user_disable(email: str) -> None:
+    """Disable an account and end its sessions."""
+    container = _container()
+    from idp.account.service import CLI
+
+    target = container.accounts.find(email)
+    container.accounts.set_status(target, UserStatus.DISABLED)
+    ended = container.sessions.end_all(target.id, CLI, reason="disabled")
+    click.echo(f"disabled {target.email}; {ended} session(s) ended")
+
+
+@user.command("enable")
+@click.argument("email")
+@friendly
+def user_enable(email: str) -> None:
+    """Enable a disabled account."""
+    container = _container()
+    target = container.accounts.find(email)
+    container.accounts.set_status(target, UserStatus.ACTIVE)
+    click.echo(f"enabled {target.email}")
+
+
+@user.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True)
+@friendly
+def user_set_password(email: str, password_stdin: bool) -> None:
+    """Set an account's password and end its sessions."""
+    container = _container()
+    from idp.account.service import CLI
+
+    target = container.accounts.find(email)
+    container.accounts.set_password(target, _read_password(password_stdin))
+    container.sessions.end_all(target.id, CLI, reason="password_set")
+    click.echo(f"password set for {target.email}")
+
+
+@user.command("unlock")
+@click.argument("email")
+@friendly
+def user_unlock(email: str) -> None:
+    """Unlock an account locked after failed sign-ins."""
+    container = _container()
+    from idp.account.service import CLI
+
+    target = container.accounts.find(email)
+    done = container.lockout.unlock(target, CLI, actor_id=None, how="cli")
+    click.echo(f"unlocked {target.email}" if done else f"{target.email} was not locked")
+
+
+@main.group()
+def org() -> None:
+    """Organisations and their members."""
+
+
+@org.command("create")
+@click.argument("slug")
+@click.option("--name", default="", help="Display name (defaults to the short name).")
+@friendly
+def org_create(slug: str, name: str) -> None:
+    """Create an organisation with a short name (letters, digits, dashes)."""
+    created = _container().accounts.create_org(slug, name)
+    click.echo(f"created organisation {created.slug} ({created.name})")
+
+
+@org.command("add-member")
+@click.argument("slug")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.COLLABORATOR.value, show_default=True)
+@friendly
+def org_add_member(slug: str, email: str, role: str) -> None:
+    """Add a person to an organisation, or change their role there."""
+    container = _container()
+    organisation = container.accounts.org(slug)
+    member = container.accounts.find(email)
+    container.accounts.add_member(organisation, member, Role(role))
+    click.echo(f"{member.email} is {role} of {organisation.slug}")
+
+
+@main.group()
+def mail() -> None:
+    """The mail outbox."""
+
+
+@mail.command("deliver")
+@friendly
+def mail_deliver() -> None:
+    """Send every due message once and exit."""
+    sent = _container().outbox.deliver_due()
+    click.echo(f"{sent} message(s) sent")
+
+
+@mail.command("worker")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.5, 3600))
+@friendly
+def mail_worker(interval: float) -> None:
+    """Deliver the outbox continuously (when web processes run with background delivery off)."""
+    _container().outbox.run_forever(interval)
+
+
+def run() -> None:  # pragma: no cover - console entry for `python -m idp.cli`
+    try:
+        main()
+    except SettingsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -1,0 +1,132 @@
+"""The composition root: builds the long-lived services from settings, once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+from idp import metrics
+from idp.account.service import AccountService
+from idp.auth.factors import Alternative
+from idp.auth.factors import FactorRegistry
+from idp.auth.passwords import Passwords
+from idp.auth.service import SignInService
+from idp.clock import Clock
+from idp.clock import SystemClock
+from idp.events import EventRecorder
+from idp.mail import FileMailer
+from idp.mail import Mailer
+from idp.mail import MailService
+from idp.mail import NullMailer
+from idp.mail import OutboxWorker
+from idp.mail import SmtpMailer
+from idp.security.lockout import LockoutService
+from idp.security.ratelimit import RateLimiter
+from idp.security.sessions import SessionService
+from idp.settings import Settings
+from idp.stores import redis as redis_store
+from idp.stores.counters import RedisFailureCounter
+from idp.stores.counters import RedisRateLimiter
+from idp.stores.db import Database
+from idp.stores.events import SqlEventStore
+from idp.stores.events import SqlOutboxStore
+from idp.stores.flows import RedisFlowStore
+from idp.stores.sessions import RedisSessionStore
+from idp.stores.users import SqlOrgStore
+from idp.stores.users import SqlUserStore
+
+PACKAGE = Path(__file__).parent
+
+
+def resource_dir(name: str) -> Path:
+    """templates/, static/, translations/: inside the wheel, or at the top of a source checkout."""
+    inside = PACKAGE / name
+    return inside if inside.is_dir() else PACKAGE.parent / name
+
+
+def build_mailer(settings: Settings) -> Mailer:
+    if settings.mail.backend == "smtp":
+        smtp = settings.smtp
+        return SmtpMailer(
+            smtp.host, smtp.port, username=smtp.username,
+            password=smtp.password.get_secret_value(), starttls=smtp.starttls, timeout=smtp.timeout,
+        )
+    if settings.mail.backend == "file":
+        return FileMailer(settings.instance_path / "mail")
+    return NullMailer()
+
+
+@dataclass
+class Container:
+    settings: Settings
+    clock: Clock
+    db: Database
+    redis: object
+    events: EventRecorder
+    passwords: Passwords
+    mail: MailService
+    outbox: OutboxWorker
+    sessions: SessionService
+    lockout: LockoutService
+    ratelimit: RateLimiter
+    factors: FactorRegistry
+    signin: SignInService
+    accounts: AccountService
+    users: SqlUserStore
+    alternatives: list[Alternative] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings, *, clock: Clock | None = None, mailer: Mailer | None = None) -> Container:
+        clock = clock or SystemClock()
+        db = Database(settings.database_url, echo=settings.database.echo)
+        client = redis_store.connect(
+            settings.redis.url.get_secret_value(), socket_timeout=settings.redis.socket_timeout
+        )
+        keys = redis_store.Keys(settings.redis.key_prefix)
+        users, orgs = SqlUserStore(db), SqlOrgStore(db)
+        outbox_store = SqlOutboxStore(db)
+        events = EventRecorder(SqlEventStore(db), clock)
+        events.subscribe(metrics.on_event)
+        pw = settings.password
+        passwords = Passwords(
+            time_cost=pw.time_cost, memory_cost=pw.memory_cost, parallelism=pw.parallelism,
+            min_length=pw.min_length,
+        )
+        mail = MailService(
+            outbox_store, clock, templates=resource_dir("templates"),
+            translations=resource_dir("translations"),
+            context={"site_name": settings.site_name, "base_url": settings.server.base_url},
+        )
+        outbox = OutboxWorker(
+            outbox_store, mailer or build_mailer(settings), clock, sender=settings.mail.sender,
+            max_attempts=settings.mail.max_attempts,
+        )
+        sessions = SessionService(
+            RedisSessionStore(client, keys), events, clock,
+            idle_timeout=settings.session.idle_timeout,
+            absolute_lifetime=settings.session.absolute_lifetime,
+        )
+        lockout = LockoutService(
+            RedisFailureCounter(client, keys), users, events, mail, clock,
+            window=settings.lockout.failure_window,
+        )
+        ratelimit = RateLimiter(RedisRateLimiter(client, keys), clock)
+        factors = FactorRegistry()
+        signin = SignInService(
+            flows=RedisFlowStore(client, keys), users=users, passwords=passwords, lockout=lockout,
+            ratelimit=ratelimit, sessions=sessions, events=events, factors=factors, clock=clock,
+            flow_ttl=settings.session.signin_flow_ttl, ip_limit=settings.ratelimit.signin_per_ip,
+            ip_window=settings.ratelimit.signin_window,
+        )
+        accounts = AccountService(
+            users, orgs, passwords, events, clock, default_threshold=settings.lockout.default_threshold
+        )
+        return cls(
+            settings=settings, clock=clock, db=db, redis=client, events=events, passwords=passwords,
+            mail=mail, outbox=outbox, sessions=sessions, lockout=lockout, ratelimit=ratelimit,
+            factors=factors, signin=signin, accounts=accounts, users=users,
+        )
+
+    def ready(self) -> dict[str, bool]:
+        return {"database": self.db.ping(), "redis": redis_store.ping(self.redis)}  # type: ignore[arg-type]

@@ -1,0 +1,79 @@
+"""Plain value types shared by services and stores (no framework, no ORM)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+
+class UserStatus(enum.StrEnum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class Role(enum.StrEnum):
+    LEGAL_REPRESENTATIVE = "legal_representative"
+    ADMIN = "admin"
+    COLLABORATOR = "collaborator"
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    subject: str
+    email: str
+    display_name: str
+    password_hash: str | None
+    status: UserStatus
+    locale: str | None
+    lockout_threshold: int
+    locked_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is UserStatus.ACTIVE
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: int
+    slug: str
+    name: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Membership:
+    user_id: int
+    org_id: int
+    role: Role
+    org_slug: str = ""
+    org_name: str = ""
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Who is asking, as far as the network can tell; given to every service call."""
+
+    ip: str = "unknown"
+    user_agent: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    created_at: dt.datetime
+    tag: str
+    product: str
+    user_id: int | None
+    org_id: int | None
+    actor_id: int | None
+    ip: str | None
+    user_agent: str | None
+    device: str | None
+    details: dict[str, Any] = field(default_factory=dict)

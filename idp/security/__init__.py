@@ -1,0 +1,1 @@
+"""Account security: sessions, lockout, rate limits (and the security center built on them)."""

@@ -1,0 +1,73 @@
+"""Lockout: failed attempts counted per account in Redis against the account's own threshold."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from idp.clock import Clock
+from idp.events import EventRecorder
+from idp.events import EventTag
+from idp.events import Product
+from idp.mail import MailService
+from idp.model import RequestContext
+from idp.model import User
+
+
+class FailureCounter(Protocol):
+    def key(self, user_id: int | None, login: str) -> str: ...
+    def add(self, key: str, window: int) -> int: ...
+    def get(self, key: str) -> int: ...
+    def reset(self, key: str) -> None: ...
+
+
+class LockStore(Protocol):
+    def lock(self, user_id: int, now: object) -> bool: ...
+    def unlock(self, user_id: int, now: object) -> bool: ...
+
+
+class LockoutService:
+    """Every failure is counted (atomically, so parallel attempts lose none); the one that
+    reaches the threshold locks the account in SQL, where it stays until unlocked."""
+
+    def __init__(
+        self, counter: FailureCounter, locks: LockStore, events: EventRecorder, mail: MailService,
+        clock: Clock, *, window: int,
+    ) -> None:
+        self.counter, self.locks, self.events, self.mail = counter, locks, events, mail
+        self.clock, self.window = clock, window
+
+    def failures(self, user: User) -> int:
+        return self.counter.get(self.counter.key(user.id, user.email))
+
+    def register_failure(self, user: User | None, login: str, ctx: RequestContext) -> int:
+        count = self.counter.add(self.counter.key(user.id if user else None, login), self.window)
+        if user is not None and count >= user.lockout_threshold and user.locked_at is None:
+            self._lock(user, count, ctx)
+        return count
+
+    def _lock(self, user: User, count: int, ctx: RequestContext) -> None:
+        # The conditional update makes exactly one of many racing requests the locker.
+        if not self.locks.lock(user.id, self.clock.now()):
+            return
+        self.events.record_event(
+            EventTag.LOCKOUT_LOCKED, ctx=ctx, user_id=user.id, product=Product.SIGNIN,
+            details={"failures": count, "threshold": user.lockout_threshold},
+        )
+        self.mail.queue(
+            user.email, "account_locked", locale=user.locale, name=user.display_name,
+            failures=count, ip=ctx.ip,
+        )
+
+    def register_success(self, user: User) -> None:
+        self.counter.reset(self.counter.key(user.id, user.email))
+
+    def unlock(self, user: User, ctx: RequestContext, *, actor_id: int | None, how: str) -> bool:
+        """Unlock and forget past failures; recorded with who did it (`how`: admin, link, cli)."""
+        unlocked = self.locks.unlock(user.id, self.clock.now())
+        self.counter.reset(self.counter.key(user.id, user.email))
+        if unlocked:
+            self.events.record_event(
+                EventTag.LOCKOUT_UNLOCKED, ctx=ctx, user_id=user.id, actor_id=actor_id,
+                details={"how": how},
+            )
+        return unlocked

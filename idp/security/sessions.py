@@ -1,0 +1,163 @@
+"""Browser sessions: created at sign-in, checked on every request, listed and ended by their owner."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from typing import Protocol
+
+from idp.clock import Clock
+from idp.events import EventRecorder
+from idp.events import EventTag
+from idp.model import RequestContext
+from idp.useragent import describe
+
+# Writing last-seen on every request would turn each page view into a Redis write; once a
+# minute is precise enough for the sessions page and for the idle timeout.
+TOUCH_EVERY = 60
+
+
+def digest_of(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class BrowserSession:
+    digest: str
+    user_id: int
+    created: int
+    last_seen: int
+    auth_time: int
+    expires: int
+    ip: str
+    user_agent: str
+    amr: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def handle(self) -> str:
+        """A public name for this session in pages and URLs; not usable as a cookie."""
+        return self.digest[:20]
+
+    @property
+    def device(self) -> str:
+        return describe(self.user_agent)
+
+
+class SessionStore(Protocol):
+    def create(self, digest: str, record: dict[str, Any], *, ttl: int, expires: int) -> None: ...
+    def get(self, digest: str) -> dict[str, Any] | None: ...
+    def touch(self, digest: str, *, last_seen: int, ip: str, ttl: int) -> bool: ...
+    def delete(self, digest: str, user_id: int) -> bool: ...
+    def list_for_user(self, user_id: int, now: int) -> list[tuple[str, dict[str, Any]]]: ...
+    def delete_all(self, user_id: int, *, keep: str | None = None) -> list[str]: ...
+
+
+def _session(digest: str, record: dict[str, Any]) -> BrowserSession:
+    return BrowserSession(
+        digest=digest,
+        user_id=int(record["user_id"]),
+        created=int(record["created"]),
+        last_seen=int(record["last_seen"]),
+        auth_time=int(record["auth_time"]),
+        expires=int(record["expires"]),
+        ip=str(record.get("ip", "")),
+        user_agent=str(record.get("user_agent", "")),
+        amr=list(record.get("amr", [])),
+        extra=dict(record.get("extra", {})),
+    )
+
+
+class SessionService:
+    def __init__(
+        self, store: SessionStore, events: EventRecorder, clock: Clock, *,
+        idle_timeout: int, absolute_lifetime: int,
+    ) -> None:
+        self.store, self.events, self.clock = store, events, clock
+        self.idle_timeout, self.absolute_lifetime = idle_timeout, absolute_lifetime
+
+    def _now(self) -> int:
+        return int(self.clock.now().timestamp())
+
+    def _ttl(self, now: int, expires: int) -> int:
+        return max(1, min(self.idle_timeout, expires - now))
+
+    def create(
+        self, user_id: int, ctx: RequestContext, *, amr: list[str], auth_time: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> tuple[str, BrowserSession]:
+        """A new session with a fresh random id: the id the browser held before sign-in is never reused."""
+        session_id = secrets.token_urlsafe(32)
+        now = self._now()
+        expires = now + self.absolute_lifetime
+        record = {
+            "user_id": user_id,
+            "created": now,
+            "last_seen": now,
+            "auth_time": auth_time or now,
+            "ip": ctx.ip,
+            "user_agent": ctx.user_agent[:512],
+            "amr": amr,
+            "extra": extra or {},
+        }
+        digest = digest_of(session_id)
+        self.store.create(digest, record, ttl=self._ttl(now, expires), expires=expires)
+        return session_id, _session(digest, record | {"expires": expires})
+
+    def resolve(self, session_id: str, ctx: RequestContext) -> BrowserSession | None:
+        """The live session behind a cookie value, or None once it was ended or timed out."""
+        if not session_id or len(session_id) > 128:
+            return None
+        digest = digest_of(session_id)
+        record = self.store.get(digest)
+        if record is None:
+            return None
+        session = _session(digest, record)
+        now = self._now()
+        if now >= session.expires or now >= session.last_seen + self.idle_timeout:
+            self.store.delete(digest, session.user_id)
+            return None
+        if now - session.last_seen >= TOUCH_EVERY or ctx.ip != session.ip:
+            if not self.store.touch(digest, last_seen=now, ip=ctx.ip, ttl=self._ttl(now, session.expires)):
+                return None
+        return session
+
+    def list(self, user_id: int) -> list[BrowserSession]:
+        now = self._now()
+        sessions = [_session(d, r) for d, r in self.store.list_for_user(user_id, now)]
+        live = [s for s in sessions if now < s.last_seen + self.idle_timeout]
+        return sorted(live, key=lambda s: s.last_seen, reverse=True)
+
+    def logout(self, session: BrowserSession, ctx: RequestContext) -> None:
+        self.store.delete(session.digest, session.user_id)
+        self.events.record_event(
+            EventTag.SESSION_LOGOUT, ctx=ctx, user_id=session.user_id,
+            details={"session": session.handle},
+        )
+
+    def end(self, user_id: int, handle: str, ctx: RequestContext, *, actor_id: int | None = None) -> bool:
+        """End one of the user's sessions, named by its public handle."""
+        for session in self.list(user_id):
+            if secrets.compare_digest(session.handle, handle):
+                self.store.delete(session.digest, user_id)
+                self.events.record_event(
+                    EventTag.SESSION_ENDED, ctx=ctx, user_id=user_id, actor_id=actor_id,
+                    details={"session": handle, "device": session.device, "ip": session.ip},
+                )
+                return True
+        return False
+
+    def end_all(
+        self, user_id: int, ctx: RequestContext, *, keep: BrowserSession | None = None,
+        actor_id: int | None = None, reason: str = "",
+    ) -> int:
+        ended = self.store.delete_all(user_id, keep=keep.digest if keep else None)
+        if ended:
+            self.events.record_event(
+                EventTag.SESSION_ENDED, ctx=ctx, user_id=user_id, actor_id=actor_id,
+                details={"count": len(ended), "reason": reason},
+            )
+        return len(ended)

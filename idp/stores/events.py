@@ -1,0 +1,138 @@
+"""The activity log and the mail outbox in SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
+
+from idp.model import Event
+from idp.stores.db import Database
+from idp.stores.models import EventRow
+from idp.stores.models import OutboxRow
+
+
+def _event(row: EventRow) -> Event:
+    return Event(
+        id=row.id,
+        created_at=row.created_at,
+        tag=row.tag,
+        product=row.product,
+        user_id=row.user_id,
+        org_id=row.org_id,
+        actor_id=row.actor_id,
+        ip=row.ip,
+        user_agent=row.user_agent,
+        device=row.device,
+        details=dict(row.details or {}),
+    )
+
+
+class SqlEventStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, **values: Any) -> Event:
+        with self.db.transaction() as s:
+            row = EventRow(**values)
+            s.add(row)
+            s.flush()
+            return _event(row)
+
+    def for_user(self, user_id: int, *, limit: int = 50, tag: str | None = None) -> list[Event]:
+        with self.db.transaction() as s:
+            query = select(EventRow).where(EventRow.user_id == user_id)
+            if tag:
+                query = query.where(EventRow.tag == tag)
+            query = query.order_by(EventRow.created_at.desc(), EventRow.id.desc()).limit(limit)
+            return [_event(r) for r in s.scalars(query)]
+
+
+class SqlOutboxStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, *, to_addr: str, subject: str, body_text: str, now: dt.datetime) -> int:
+        with self.db.transaction() as s:
+            row = OutboxRow(
+                to_addr=to_addr,
+                subject=subject,
+                body_text=body_text,
+                created_at=now,
+                next_attempt_at=now,
+                attempts=0,
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def due(self, now: dt.datetime, limit: int = 20) -> list[int]:
+        with self.db.transaction() as s:
+            return list(
+                s.scalars(
+                    select(OutboxRow.id)
+                    .where(
+                        OutboxRow.sent_at.is_(None),
+                        OutboxRow.failed_at.is_(None),
+                        OutboxRow.next_attempt_at <= now,
+                        or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+                    )
+                    .order_by(OutboxRow.id)
+                    .limit(limit)
+                )
+            )
+
+    def claim(self, message_id: int, now: dt.datetime, lease: dt.timedelta) -> dict[str, Any] | None:
+        """Take a lease on one message so that only one worker of one process sends it."""
+        with self.db.transaction() as s:
+            result = s.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.id == message_id,
+                    OutboxRow.sent_at.is_(None),
+                    OutboxRow.failed_at.is_(None),
+                    or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+                )
+                .values(lease_until=now + lease, attempts=OutboxRow.attempts + 1)
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return None
+            row = s.get(OutboxRow, message_id)
+            assert row is not None
+            return {
+                "id": row.id,
+                "to": row.to_addr,
+                "subject": row.subject,
+                "body": row.body_text,
+                "attempts": row.attempts,
+                "created_at": row.created_at,
+            }
+
+    def mark_sent(self, message_id: int, now: dt.datetime) -> None:
+        with self.db.transaction() as s:
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == message_id)
+                .values(sent_at=now, lease_until=None, last_error=None)
+            )
+
+    def mark_failed(
+        self, message_id: int, *, error: str, retry_at: dt.datetime | None, now: dt.datetime
+    ) -> None:
+        values: dict[str, Any] = {"lease_until": None, "last_error": error[:500]}
+        if retry_at is None:
+            values["failed_at"] = now
+        else:
+            values["next_attempt_at"] = retry_at
+        with self.db.transaction() as s:
+            s.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(**values))
+
+    def pending_count(self) -> int:
+        with self.db.transaction() as s:
+            ids = s.scalars(
+                select(OutboxRow.id).where(OutboxRow.sent_at.is_(None), OutboxRow.failed_at.is_(None))
+            )
+            return len(list(ids))

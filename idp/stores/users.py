@@ -1,0 +1,204 @@
+"""Users, organisations and memberships in SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from idp.errors import ConflictError
+from idp.errors import NotFoundError
+from idp.model import Membership
+from idp.model import Organisation
+from idp.model import Role
+from idp.model import User
+from idp.model import UserStatus
+from idp.stores.db import Database
+from idp.stores.models import MembershipRow
+from idp.stores.models import OrganisationRow
+from idp.stores.models import UserRow
+
+
+def email_key(email: str) -> str:
+    return email.strip().lower()
+
+
+def _user(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        subject=row.subject,
+        email=row.email,
+        display_name=row.display_name,
+        password_hash=row.password_hash,
+        status=UserStatus(row.status),
+        locale=row.locale,
+        lockout_threshold=row.lockout_threshold,
+        locked_at=row.locked_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _org(row: OrganisationRow) -> Organisation:
+    return Organisation(id=row.id, slug=row.slug, name=row.name, created_at=row.created_at)
+
+
+class SqlUserStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(
+        self,
+        *,
+        email: str,
+        display_name: str,
+        password_hash: str | None,
+        now: dt.datetime,
+        locale: str | None = None,
+        lockout_threshold: int = 10,
+    ) -> User:
+        row = UserRow(
+            subject=secrets.token_urlsafe(24),
+            email=email.strip(),
+            email_key=email_key(email),
+            display_name=display_name,
+            password_hash=password_hash,
+            status=UserStatus.ACTIVE.value,
+            locale=locale,
+            lockout_threshold=lockout_threshold,
+            password_changed_at=now if password_hash else None,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with self.db.transaction() as s:
+                s.add(row)
+                s.flush()
+                return _user(row)
+        except IntegrityError as exc:
+            raise ConflictError("an account with this e-mail already exists") from exc
+
+    def get(self, user_id: int) -> User | None:
+        with self.db.transaction() as s:
+            row = s.get(UserRow, user_id)
+            return _user(row) if row else None
+
+    def by_email(self, email: str) -> User | None:
+        with self.db.transaction() as s:
+            row = s.scalar(select(UserRow).where(UserRow.email_key == email_key(email)))
+            return _user(row) if row else None
+
+    def list(self, *, limit: int = 100, offset: int = 0) -> list[User]:
+        with self.db.transaction() as s:
+            rows = s.scalars(select(UserRow).order_by(UserRow.id).limit(limit).offset(offset))
+            return [_user(r) for r in rows]
+
+    def count(self) -> int:
+        with self.db.transaction() as s:
+            return int(s.scalar(select(func.count()).select_from(UserRow)) or 0)
+
+    def _update(self, user_id: int, now: dt.datetime, **values: object) -> User:
+        with self.db.transaction() as s:
+            row = s.get(UserRow, user_id)
+            if row is None:
+                raise NotFoundError("no such account")
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.updated_at = now
+            s.flush()
+            return _user(row)
+
+    def set_password_hash(self, user_id: int, password_hash: str, now: dt.datetime) -> User:
+        return self._update(user_id, now, password_hash=password_hash, password_changed_at=now)
+
+    def replace_password_hash(self, user_id: int, old_hash: str, new_hash: str) -> bool:
+        """Swap a hash for a rehash of the same password, only if nobody changed it meanwhile."""
+        with self.db.transaction() as s:
+            result = s.execute(
+                update(UserRow)
+                .where(UserRow.id == user_id, UserRow.password_hash == old_hash)
+                .values(password_hash=new_hash)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def set_status(self, user_id: int, status: UserStatus, now: dt.datetime) -> User:
+        return self._update(user_id, now, status=status.value)
+
+    def set_locale(self, user_id: int, locale: str | None, now: dt.datetime) -> User:
+        return self._update(user_id, now, locale=locale)
+
+    def set_lockout_threshold(self, user_id: int, threshold: int, now: dt.datetime) -> User:
+        return self._update(user_id, now, lockout_threshold=threshold)
+
+    def lock(self, user_id: int, now: dt.datetime) -> bool:
+        """Mark the account locked; True only for the call that locked it."""
+        with self.db.transaction() as s:
+            result = s.execute(
+                update(UserRow)
+                .where(UserRow.id == user_id, UserRow.locked_at.is_(None))
+                .values(locked_at=now, updated_at=now)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def unlock(self, user_id: int, now: dt.datetime) -> bool:
+        with self.db.transaction() as s:
+            result = s.execute(
+                update(UserRow)
+                .where(UserRow.id == user_id, UserRow.locked_at.is_not(None))
+                .values(locked_at=None, updated_at=now)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class SqlOrgStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(self, *, slug: str, name: str, now: dt.datetime) -> Organisation:
+        row = OrganisationRow(slug=slug, name=name, created_at=now)
+        try:
+            with self.db.transaction() as s:
+                s.add(row)
+                s.flush()
+                return _org(row)
+        except IntegrityError as exc:
+            raise ConflictError(f"an organisation named {slug!r} already exists") from exc
+
+    def by_slug(self, slug: str) -> Organisation | None:
+        with self.db.transaction() as s:
+            row = s.scalar(select(OrganisationRow).where(OrganisationRow.slug == slug))
+            return _org(row) if row else None
+
+    def list(self) -> list[Organisation]:
+        with self.db.transaction() as s:
+            return [_org(r) for r in s.scalars(select(OrganisationRow).order_by(OrganisationRow.slug))]
+
+    def set_membership(self, *, user_id: int, org_id: int, role: Role, now: dt.datetime) -> Membership:
+        with self.db.transaction() as s:
+            row = s.get(MembershipRow, (user_id, org_id))
+            if row is None:
+                s.add(MembershipRow(user_id=user_id, org_id=org_id, role=role.value, created_at=now))
+            else:
+                row.role = role.value
+        return Membership(user_id=user_id, org_id=org_id, role=role)
+
+    def memberships_of(self, user_id: int) -> list[Membership]:
+        with self.db.transaction() as s:
+            rows = s.execute(
+                select(MembershipRow, OrganisationRow)
+                .join(OrganisationRow, OrganisationRow.id == MembershipRow.org_id)
+                .where(MembershipRow.user_id == user_id)
+                .order_by(OrganisationRow.name)
+            )
+            return [
+                Membership(m.user_id, m.org_id, Role(m.role), o.slug, o.name) for m, o in rows
+            ]
+
+    def members_of(self, org_id: int) -> list[Membership]:
+        with self.db.transaction() as s:
+            rows = s.scalars(select(MembershipRow).where(MembershipRow.org_id == org_id))
+            return [Membership(m.user_id, m.org_id, Role(m.role)) for m in rows]

@@ -1,0 +1,1 @@
+"""HTTP plumbing: request context, current user, CSRF, security headers, languages, error pages."""

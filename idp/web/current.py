@@ -1,0 +1,80 @@
+"""The current request's caller: its RequestContext, its services and its signed-in user."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from typing import Any
+
+from flask import current_app
+from flask import g
+from flask import request
+from flask_login import LoginManager
+from flask_login import UserMixin
+
+from idp.model import RequestContext
+from idp.model import User
+from idp.security.sessions import BrowserSession
+
+if TYPE_CHECKING:
+    from idp.container import Container
+
+
+def services() -> Container:
+    container: Container = current_app.extensions["idp"]
+    return container
+
+
+def request_context() -> RequestContext:
+    return RequestContext(
+        ip=request.remote_addr or "unknown", user_agent=request.headers.get("User-Agent", "")[:512]
+    )
+
+
+class SignedIn(UserMixin):  # type: ignore[misc]
+    """What Flask-Login calls the current user: the account and the session it signed in with."""
+
+    def __init__(self, user: User, session: BrowserSession) -> None:
+        self.user = user
+        self.session = session
+
+    def get_id(self) -> str:
+        return str(self.user.id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.user, name)
+
+
+def session_cookie_value() -> str:
+    return request.cookies.get(services().settings.session.cookie_name, "")
+
+
+def load_from_cookie(_request: Any) -> SignedIn | None:
+    """Flask-Login's request loader: the cookie's opaque id -> the live server-side session.
+
+    Runs on every request, so a session ended in Redis (by its owner, an admin, or from
+    another worker) is refused on the browser's very next request.
+    """
+    if "signed_in" in g:
+        return g.signed_in  # type: ignore[no-any-return]
+    sid = session_cookie_value()
+    signed_in = None
+    if sid:
+        container = services()
+        session = container.sessions.resolve(sid, request_context())
+        if session is not None:
+            user = container.users.get(session.user_id)
+            if user is not None and user.is_active:
+                signed_in = SignedIn(user, session)
+        if signed_in is None:
+            g.clear_session_cookie = True
+    g.signed_in = signed_in
+    return signed_in
+
+
+def init_login(app: Any) -> None:
+    manager = LoginManager()
+    manager.login_view = "auth.identify"
+    manager.session_protection = None  # the server-side session is the authority
+    manager.request_loader(load_from_cookie)
+    manager.login_message = None
+    manager.init_app(app)

@@ -1,0 +1,46 @@
+"""Languages: the person's choice (account or cookie) first, then the browser's Accept-Language."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask import g
+from flask import request
+from flask_babel import Babel
+from flask_babel import get_locale
+
+LANGUAGES = ("en", "fr")
+COOKIE = "idp_lang"
+
+
+def select_locale() -> str:
+    chosen = request.args.get("lang") or request.cookies.get(COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    signed_in = g.get("signed_in")
+    if signed_in is not None and signed_in.user.locale in LANGUAGES:
+        return str(signed_in.user.locale)
+    return request.accept_languages.best_match(LANGUAGES) or g.get("default_locale", "en")
+
+
+def init_app(app: Flask, translations: str, default_locale: str) -> None:
+    Babel(
+        app, locale_selector=select_locale, default_translation_directories=translations,
+        default_locale=default_locale,
+    )
+    app.jinja_env.globals["get_locale"] = get_locale
+
+    @app.after_request
+    def _remember_choice(response):  # type: ignore[no-untyped-def]
+        chosen = request.args.get("lang")
+        if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
+            response.set_cookie(COOKIE, chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
+        return response
+
+
+def translate_error(exc: object) -> str:
+    """A service's ValidationError in the page's language (its message is marked with N_)."""
+    from flask_babel import gettext
+
+    template = getattr(exc, "template", str(exc))
+    params = getattr(exc, "params", {}) or {}
+    return str(gettext(template, **params))

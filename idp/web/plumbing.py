@@ -1,0 +1,161 @@
+"""Per-request plumbing: request id, client IP, security headers, cookies, metrics and error pages."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from typing import Any
+
+from flask import Flask
+from flask import Response
+from flask import g
+from flask import jsonify
+from flask import render_template
+from flask import request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from idp import logs
+from idp import metrics
+from idp.errors import IdpError
+from idp.errors import RateLimitedError
+from idp.errors import StoreUnavailableError
+from idp.web.current import services
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def wants_json() -> bool:
+    if request.path.startswith(("/api/", "/oauth/", "/healthz", "/readyz")):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def error_response(status: int, code: str, title: str, message: str, **headers: str) -> Response:
+    if wants_json():
+        response = jsonify(error=code, error_description=message)
+    else:
+        response = Response(
+            render_template("errors/error.html", status=status, title=title, message=message),
+            mimetype="text/html",
+        )
+    response.status_code = status
+    response.headers.update(headers)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_begin)
+    app.after_request(_finish)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(StoreUnavailableError, _unavailable)
+    app.register_error_handler(RateLimitedError, _rate_limited)
+    app.register_error_handler(IdpError, _idp_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+
+
+def _begin() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if REQUEST_ID.match(incoming) else secrets.token_hex(8)
+    g.request_id_token = logs.request_id.set(g.request_id)
+    g.started = time.perf_counter()
+
+
+def _finish(response: Response) -> Response:
+    settings = services().settings
+    headers = response.headers
+    headers["X-Request-ID"] = g.get("request_id", "-")
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if settings.secure_cookies:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    if response.mimetype == "text/html":
+        # Pages show personal data: never keep them in shared caches or the back-forward cache.
+        headers.setdefault("Cache-Control", "no-store")
+    if g.get("clear_session_cookie") and not g.get("session_cookie_set"):
+        response.delete_cookie(settings.session.cookie_name, path="/")
+    endpoint = request.endpoint or "unknown"
+    metrics.REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+    if "started" in g:
+        metrics.LATENCY.labels(endpoint).observe(time.perf_counter() - g.started)
+    return response
+
+
+def set_session_cookie(response: Response, session_id: str) -> None:
+    settings = services().settings
+    response.set_cookie(
+        settings.session.cookie_name, session_id, max_age=settings.session.absolute_lifetime,
+        path="/", secure=settings.secure_cookies, httponly=True, samesite="Lax",
+    )
+    g.session_cookie_set = True
+
+
+def _csrf_error(exc: CSRFError) -> Response:
+    return error_response(
+        400, "invalid_request", _("This form has expired"),
+        _("The form was open too long or came from another site. Go back, reload the page and try again."),
+    )
+
+
+def _unavailable(exc: StoreUnavailableError) -> Response:
+    metrics.UNAVAILABLE.inc()
+    log.error("store unavailable", extra={"error": str(exc.__cause__ or exc)})
+    return error_response(
+        503, "temporarily_unavailable", _("Temporarily unavailable"),
+        _("Sign-in is temporarily unavailable. Please try again in a few minutes."),
+        **{"Retry-After": "30"},
+    )
+
+
+def _rate_limited(exc: RateLimitedError) -> Response:
+    return error_response(
+        429, "rate_limited", _("Too many attempts"),
+        _("Too many attempts from your network. Wait %(seconds)s seconds and try again.",
+          seconds=exc.retry_after),
+        **{"Retry-After": str(exc.retry_after)},
+    )
+
+
+def _idp_error(exc: IdpError) -> Response:
+    return error_response(exc.status, exc.code, _("Something is not right"), str(exc))
+
+
+def _http_error(exc: HTTPException) -> Response:
+    titles = {
+        404: _("Page not found"),
+        405: _("Not allowed"),
+        413: _("Too large"),
+    }
+    status = exc.code or 500
+    message = {
+        404: _("There is nothing at this address."),
+        405: _("This address does not accept that kind of request."),
+        413: _("What was sent is too large."),
+    }.get(status, exc.description or "")
+    return error_response(
+        status, exc.name.lower().replace(" ", "_"), titles.get(status, exc.name), message
+    )
+
+
+def _unexpected(exc: Exception) -> Any:
+    log.exception("unhandled error")
+    return error_response(
+        500, "server_error", _("Something went wrong"),
+        _("An unexpected error happened on our side. It has been logged; please try again."),
+    )
