@@ -137,7 +137,7 @@ def db_upgrade() -> None:
     from idp.stores.migrate import current
     from idp.stores.migrate import upgrade
 
-    settings = load_settings()
+    settings = load_settings(require_secret=False)
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
     click.echo(f"database at revision {current(settings.database_url)}")
@@ -174,7 +174,7 @@ def user_create(email: str, name: str, locale: str | None, password_stdin: bool,
 @friendly
 def user_list(as_json: bool) -> None:
     """List accounts."""
-    users = _container().users.list(limit=10_000)
+    users = _container().users.page(limit=10_000)
     if as_json:
         click.echo(json.dumps([
             {"id": u.id, "email": u.email, "name": u.display_name, "status": u.status.value,

@@ -128,5 +128,10 @@ class Container:
             factors=factors, signin=signin, accounts=accounts, users=users,
         )
 
+    def close(self) -> None:
+        self.outbox.stop()
+        self.db.dispose()
+        redis_store.close(self.redis)  # type: ignore[arg-type]
+
     def ready(self) -> dict[str, bool]:
         return {"database": self.db.ping(), "redis": redis_store.ping(self.redis)}  # type: ignore[arg-type]

@@ -26,8 +26,8 @@ class EventTag(enum.StrEnum):
     LOCKOUT_UNLOCKED = "account:lockout:unlocked"
     SESSION_LOGOUT = "account:session:logout"
     SESSION_ENDED = "account:session:ended"
-    PASSWORD_CHANGED = "account:password:changed"
-    PASSWORD_REHASHED = "account:password:rehashed"
+    PASSWORD_CHANGED = "account:password:changed"  # noqa: S105 - an event name
+    PASSWORD_REHASHED = "account:password:rehashed"  # noqa: S105
     USER_CREATED = "account:user:created"
     USER_DISABLED = "account:user:disabled"
     USER_ENABLED = "account:user:enabled"

@@ -132,7 +132,7 @@ class OutboxWorker:
                 continue
             try:
                 self.mailer.send(self._message(item))
-            except Exception as exc:  # noqa: BLE001 - every failure is retried or recorded
+            except Exception as exc:
                 self._failed(item, exc)
             else:
                 self.outbox.mark_sent(item["id"], self.clock.now())

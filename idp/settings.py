@@ -188,7 +188,7 @@ def _load_file_secrets() -> None:
                 raise SettingsError(f"{name}: cannot read {value}: {exc.strerror}") from exc
 
 
-def load_settings(**overrides: Any) -> Settings:
+def load_settings(*, require_secret: bool = True, **overrides: Any) -> Settings:
     """Build and validate the settings, turning pydantic's report into one readable message."""
     _load_file_secrets()
     try:
@@ -199,7 +199,7 @@ def load_settings(**overrides: Any) -> Settings:
             where = ".".join(str(part) for part in err["loc"])
             lines.append(f"  {where}: {err['msg']}")
         raise SettingsError("invalid configuration:\n" + "\n".join(lines)) from None
-    if not settings.secret_key.get_secret_value() and not settings.testing:
+    if require_secret and not settings.secret_key.get_secret_value() and not settings.testing:
         raise SettingsError(
             "invalid configuration:\n  secret_key: not set; run `idp init` or set IDP_SECRET_KEY"
         )

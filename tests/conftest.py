@@ -124,7 +124,7 @@ def app(settings: Settings, clock: FixedClock, clean_stores: None) -> Iterator[A
     application = create_app(settings, clock=clock)
     yield application
     container: Container = application.extensions["idp"]
-    container.db.dispose()
+    container.close()
 
 
 @pytest.fixture

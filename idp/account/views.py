@@ -14,7 +14,7 @@ bp = Blueprint("account", __name__)
 
 
 @bp.get("/")
-@login_required  # type: ignore[misc]
+@login_required  # type: ignore[untyped-decorator]
 def home() -> str:
     container = services()
     user = current_user.user

@@ -14,7 +14,10 @@ from wtforms.validators import Length
 class IdentifyForm(FlaskForm):  # type: ignore[misc]
     login = StringField(
         _l("E-mail address"),
-        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=320, message=_l("This e-mail address is too long."))],
+        validators=[
+            DataRequired(_l("Enter your e-mail address.")),
+            Length(max=320, message=_l("This e-mail address is too long.")),
+        ],
         render_kw={"autocomplete": "username", "inputmode": "email", "autofocus": True},
     )
     next = HiddenField()
@@ -23,7 +26,10 @@ class IdentifyForm(FlaskForm):  # type: ignore[misc]
 class PasswordForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(_l("Enter your password.")), Length(max=1024, message=_l("This password is too long."))],
+        validators=[
+            DataRequired(_l("Enter your password.")),
+            Length(max=1024, message=_l("This password is too long.")),
+        ],
         render_kw={"autocomplete": "current-password", "autofocus": True},
     )
 

@@ -16,9 +16,9 @@ from email_validator import validate_email
 from idp.auth.factors import FactorRegistry
 from idp.auth.passwords import Passwords
 from idp.clock import Clock
+from idp.errors import N_
 from idp.errors import AuthenticationError
 from idp.errors import FlowError
-from idp.errors import N_
 from idp.errors import ValidationError
 from idp.events import EventRecorder
 from idp.events import EventTag
@@ -158,8 +158,7 @@ class SignInService:
         if user is None or not verification.ok or not user.is_active or user.locked_at is not None:
             self._refuse(user, flow.login, ctx, reason=_reason(user, verification.ok))
             raise AuthenticationError("wrong e-mail or password")
-        assert user.password_hash is not None
-        if verification.needs_rehash:
+        if verification.needs_rehash and user.password_hash:
             self._rehash(user, user.password_hash, password, ctx)
         self.lockout.register_success(user)
         flow.user_id, flow.amr = user.id, ["pwd"]

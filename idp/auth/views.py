@@ -47,12 +47,12 @@ def finish(outcome: Outcome) -> BaseResponse:
     """Set the new session cookie and go where the person was going (factor pages call this too)."""
     if not outcome.done:
         factor = services().factors.get(outcome.flow.factors[0])
-        assert factor is not None
+        if factor is None:
+            return _restart(_("Your sign-in has expired. Please start again."))
         return redirect(url_for(factor.endpoint))
     session.clear()  # drop everything from before sign-in, CSRF token included
     response = redirect(outcome.flow.next or url_for("account.home"))
-    assert outcome.session_id is not None
-    set_session_cookie(response, outcome.session_id)
+    set_session_cookie(response, outcome.session_id or "")
     return response
 
 

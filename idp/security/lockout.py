@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Protocol
 
 from idp.clock import Clock
@@ -21,8 +22,8 @@ class FailureCounter(Protocol):
 
 
 class LockStore(Protocol):
-    def lock(self, user_id: int, now: object) -> bool: ...
-    def unlock(self, user_id: int, now: object) -> bool: ...
+    def lock(self, user_id: int, now: dt.datetime) -> bool: ...
+    def unlock(self, user_id: int, now: dt.datetime) -> bool: ...
 
 
 class LockoutService:

@@ -120,9 +120,9 @@ class SessionService:
         if now >= session.expires or now >= session.last_seen + self.idle_timeout:
             self.store.delete(digest, session.user_id)
             return None
-        if now - session.last_seen >= TOUCH_EVERY or ctx.ip != session.ip:
-            if not self.store.touch(digest, last_seen=now, ip=ctx.ip, ttl=self._ttl(now, session.expires)):
-                return None
+        due = now - session.last_seen >= TOUCH_EVERY or ctx.ip != session.ip
+        if due and not self.store.touch(digest, last_seen=now, ip=ctx.ip, ttl=self._ttl(now, session.expires)):
+            return None
         return session
 
     def list(self, user_id: int) -> list[BrowserSession]:

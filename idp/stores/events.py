@@ -101,7 +101,8 @@ class SqlOutboxStore:
             if not result.rowcount:  # type: ignore[attr-defined]
                 return None
             row = s.get(OutboxRow, message_id)
-            assert row is not None
+            if row is None:
+                return None
             return {
                 "id": row.id,
                 "to": row.to_addr,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
 from typing import ParamSpec
 from typing import TypeVar
 
@@ -80,5 +79,6 @@ def ping(client: redis.Redis) -> bool:
         return False
 
 
-def script(client: redis.Redis, source: str) -> Any:
-    return client.register_script(source)
+def close(client: redis.Redis) -> None:
+    client.close()
+    client.connection_pool.disconnect()

@@ -13,14 +13,14 @@ from idp.stores.redis import unavailable_is_503
 _JSON_FIELDS = ("amr", "extra")
 
 
-def _encode(record: dict[str, Any]) -> dict[str, str]:
+def _encode(record: dict[str, Any]) -> Any:
     out = {}
     for name, value in record.items():
         out[name] = json.dumps(value) if name in _JSON_FIELDS else str(value)
     return out
 
 
-def _decode(raw: dict[str, str]) -> dict[str, Any]:
+def _decode(raw: Any) -> dict[str, Any]:
     out: dict[str, Any] = dict(raw)
     for name in _JSON_FIELDS:
         if name in out:

@@ -92,7 +92,7 @@ class SqlUserStore:
             row = s.scalar(select(UserRow).where(UserRow.email_key == email_key(email)))
             return _user(row) if row else None
 
-    def list(self, *, limit: int = 100, offset: int = 0) -> list[User]:
+    def page(self, *, limit: int = 100, offset: int = 0) -> list[User]:
         with self.db.transaction() as s:
             rows = s.scalars(select(UserRow).order_by(UserRow.id).limit(limit).offset(offset))
             return [_user(r) for r in rows]
@@ -173,7 +173,7 @@ class SqlOrgStore:
             row = s.scalar(select(OrganisationRow).where(OrganisationRow.slug == slug))
             return _org(row) if row else None
 
-    def list(self) -> list[Organisation]:
+    def all(self) -> list[Organisation]:
         with self.db.transaction() as s:
             return [_org(r) for r in s.scalars(select(OrganisationRow).order_by(OrganisationRow.slug))]
 

@@ -17,6 +17,7 @@ from flask import request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from idp import logs
 from idp import metrics
@@ -97,7 +98,7 @@ def _finish(response: Response) -> Response:
     return response
 
 
-def set_session_cookie(response: Response, session_id: str) -> None:
+def set_session_cookie(response: BaseResponse, session_id: str) -> None:
     settings = services().settings
     response.set_cookie(
         settings.session.cookie_name, session_id, max_age=settings.session.absolute_lifetime,

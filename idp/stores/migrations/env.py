@@ -9,7 +9,8 @@ from idp.stores.models import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
-assert url
+if not url:
+    raise RuntimeError("sqlalchemy.url is not set; run migrations through idp.stores.migrate")
 
 engine = create_engine(url)
 with engine.connect() as connection:

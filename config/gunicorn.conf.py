@@ -1,0 +1,31 @@
+"""gunicorn settings for production: `gunicorn -c config/gunicorn.conf.py 'idp:create_app()'`.
+
+Every worker is stateless: sessions, flows and counters live in Redis, everything else in
+PostgreSQL, so workers (and machines) can be added behind a load balancer.
+"""
+
+import multiprocessing
+import os
+import tempfile
+
+bind = os.environ.get("IDP_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("IDP_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("IDP_THREADS", "2"))
+worker_class = "gthread"
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# Sign-in requests carry passwords; never log request bodies or query strings with secrets.
+accesslog = "-"
+access_log_format = '{"remote":"%(h)s","method":"%(m)s","path":"%(U)s","status":%(s)s,"bytes":%(B)s,"ms":%(M)s,"request_id":"%({x-request-id}o)s"}'
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("IDP_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Prometheus metrics summed over all workers.
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="idp-metrics-")
+
+
+def child_exit(server, worker):  # noqa: ARG001 - gunicorn's hook signature
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
