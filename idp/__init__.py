@@ -14,6 +14,17 @@ from idp.settings import load_settings
 
 __all__ = ["create_app"]
 
+# Capabilities that plug into the foundation. Each is a package with
+# `init_app(app, container)` that builds its services, registers its blueprints, second
+# factors, sign-in alternatives, navigation entries and event subscribers.
+FEATURES = (
+    "idp.mfa",
+    "idp.security.center",
+    "idp.oidc",
+    "idp.kauth",
+    "idp.federation",
+)
+
 
 def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     """The application factory; `build` passes test doubles (clock, mailer) to the container."""
@@ -61,10 +72,25 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     i18n.init_app(app, str(resource_dir("translations")), settings.default_locale)
     plumbing.init_app(app)
     app.jinja_env.globals["site_name"] = settings.site_name
+    app.jinja_env.globals["nav_items"] = lambda: container.nav
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
+    _init_features(app, container)
 
     if settings.mail.background_delivery and not settings.testing:
         container.outbox.start_thread()
     return app
+
+
+def _init_features(app: Flask, container: Any) -> None:
+    import importlib
+    import importlib.util
+
+    for name in FEATURES:
+        if importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        init = getattr(module, "init_app", None)
+        if init is not None:
+            init(app, container)

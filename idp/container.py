@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from typing import Any
 
 from idp import metrics
 from idp.account.service import AccountService
@@ -75,6 +76,10 @@ class Container:
     accounts: AccountService
     users: SqlUserStore
     alternatives: list[Alternative] = field(default_factory=list)
+    # Navigation entries for signed-in pages: (label, endpoint), added by features.
+    nav: list[tuple[str, str]] = field(default_factory=list)
+    # Services built by features (`init_app`), by feature name.
+    ext: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None, mailer: Mailer | None = None) -> Container:

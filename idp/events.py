@@ -33,6 +33,18 @@ class EventTag(enum.StrEnum):
     USER_ENABLED = "account:user:enabled"
     ORG_CREATED = "account:organisation:created"
     ORG_MEMBER_SET = "account:organisation:member_set"
+    REAUTH_SUCCEEDED = "account:reauth:succeeded"
+    REAUTH_FAILED = "account:reauth:failed"
+
+    # -- second factors (idp.mfa) ----------------------------------------------------
+
+    # -- security center (idp.security) ----------------------------------------------
+
+    # -- OpenID Provider (idp.oidc); product = the client id --------------------------
+
+    # -- kAuth (idp.kauth) -------------------------------------------------------------
+
+    # -- federation (idp.federation) ---------------------------------------------------
 
 
 class Product(enum.StrEnum):

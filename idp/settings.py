@@ -92,6 +92,30 @@ class MailSettings(BaseModel):
     max_attempts: int = Field(default=8, ge=1, le=50)
 
 
+class SecuritySettings(BaseModel):
+    # Sensitive changes need an authentication at most this old (seconds).
+    recent_auth_max_age: int = Field(default=600, ge=60, le=86400)
+
+
+# Sections of the capabilities that plug into the foundation; each feature owns its own.
+
+
+class MfaSettings(BaseModel):
+    pass
+
+
+class OidcSettings(BaseModel):
+    pass
+
+
+class KauthSettings(BaseModel):
+    pass
+
+
+class FederationSettings(BaseModel):
+    pass
+
+
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_format: bool = True
@@ -123,6 +147,11 @@ class Settings(BaseSettings):
     mail: MailSettings = MailSettings()
     smtp: SmtpSettings = SmtpSettings()
     log: LogSettings = LogSettings()
+    security: SecuritySettings = SecuritySettings()
+    mfa: MfaSettings = MfaSettings()
+    oidc: OidcSettings = OidcSettings()
+    kauth: KauthSettings = KauthSettings()
+    federation: FederationSettings = FederationSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -15,6 +15,8 @@ def test_the_example_names_every_setting_with_its_default():
     defaults = Settings(secret_key="x").model_dump(mode="json")
     for section, value in defaults.items():
         if isinstance(value, dict):
+            if not value:
+                continue  # a feature section with no settings yet
             assert set(example[section]) == set(value), section
             for name, default in value.items():
                 if (section == "database" and name == "url") or (section == "redis" and name == "url") or name == "password":

@@ -34,5 +34,17 @@ class PasswordForm(FlaskForm):  # type: ignore[misc]
     )
 
 
+class ReauthForm(FlaskForm):  # type: ignore[misc]
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(_l("Enter your password.")),
+            Length(max=1024, message=_l("This password is too long.")),
+        ],
+        render_kw={"autocomplete": "current-password", "autofocus": True},
+    )
+    next = HiddenField()
+
+
 class LogoutForm(FlaskForm):  # type: ignore[misc]
     pass

@@ -192,6 +192,21 @@ class SignInService:
         )
         return self.lockout.register_failure(user, user.email, ctx)
 
+    def reauthenticate(self, user: User, session: BrowserSession, password: str, ctx: RequestContext) -> BrowserSession:
+        """Prove again, with the password, who holds this session (before a sensitive change).
+
+        Rate-limited per IP like sign-in; a wrong password counts toward the account's lockout.
+        """
+        self.ratelimit.check("signin", ctx.ip, limit=self.ip_limit, window=self.ip_window)
+        verification = self.passwords.verify(user.password_hash, password)
+        if not verification.ok:
+            self.events.record_event(EventTag.REAUTH_FAILED, ctx=ctx, user_id=user.id)
+            self.lockout.register_failure(user, user.email, ctx)
+            raise AuthenticationError("wrong password")
+        self.lockout.register_success(user)
+        self.events.record_event(EventTag.REAUTH_SUCCEEDED, ctx=ctx, user_id=user.id, details={"method": "pwd"})
+        return self.sessions.reauthenticated(session, ["pwd"])
+
     # -- internals ----------------------------------------------------------------------
 
     def _complete(self, flow: Flow, user: User, ctx: RequestContext) -> Outcome:

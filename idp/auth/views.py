@@ -11,11 +11,13 @@ from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_login import login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from idp.auth.forms import IdentifyForm
 from idp.auth.forms import LogoutForm
 from idp.auth.forms import PasswordForm
+from idp.auth.forms import ReauthForm
 from idp.auth.service import Flow
 from idp.auth.service import Outcome
 from idp.errors import AuthenticationError
@@ -107,6 +109,27 @@ def password() -> str | BaseResponse | tuple[str, int]:
                 return finish(outcome)
         return render_template("auth/password.html", form=form, login=flow.login), 401
     return render_template("auth/password.html", form=form, login=flow.login)
+
+
+@bp.route("/reauth", methods=["GET", "POST"])
+@login_required  # type: ignore[untyped-decorator]
+def reauth() -> str | BaseResponse | tuple[str, int]:
+    """Confirm it is still you before a sensitive change."""
+    form = ReauthForm()
+    next_url = safe_next(request.values.get("next")) or url_for("account.home")
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                services().signin.reauthenticate(
+                    current_user.user, current_user.session, form.password.data or "", request_context()
+                )
+            except AuthenticationError:
+                form.password.errors.append(_("Wrong password."))
+            else:
+                return redirect(next_url)
+        return render_template("auth/reauth.html", form=form, next_url=next_url), 401
+    form.next.data = next_url
+    return render_template("auth/reauth.html", form=form, next_url=next_url)
 
 
 @bp.post("/logout")

@@ -48,6 +48,7 @@ class BrowserSession:
 
 
 class SessionStore(Protocol):
+    def update(self, digest: str, fields: dict[str, Any]) -> None: ...
     def create(self, digest: str, record: dict[str, Any], *, ttl: int, expires: int) -> None: ...
     def get(self, digest: str) -> dict[str, Any] | None: ...
     def touch(self, digest: str, *, last_seen: int, ip: str, ttl: int) -> bool: ...
@@ -124,6 +125,17 @@ class SessionService:
         if due and not self.store.touch(digest, last_seen=now, ip=ctx.ip, ttl=self._ttl(now, session.expires)):
             return None
         return session
+
+    def reauthenticated(self, session: BrowserSession, amr: list[str]) -> BrowserSession:
+        """Mark the session as freshly authenticated (auth_time = now), adding the methods used."""
+        now = self._now()
+        methods = sorted({*session.amr, *amr})
+        self.store.update(session.digest, {"auth_time": now, "amr": methods})
+        return BrowserSession(**{**session.__dict__, "auth_time": now, "amr": methods})
+
+    def auth_age(self, session: BrowserSession) -> int:
+        """Seconds since the person last proved who they are in this session."""
+        return self._now() - session.auth_time
 
     def list(self, user_id: int) -> list[BrowserSession]:
         now = self._now()

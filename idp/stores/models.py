@@ -105,3 +105,19 @@ class OutboxRow(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     failed_at: Mapped[dt.datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+def _load_feature_tables() -> None:
+    """Import every `idp/stores/tables_<feature>.py`, so that Base.metadata (Alembic, tests) knows
+    all tables while each feature keeps its tables in its own module."""
+    import importlib
+    import pkgutil
+
+    import idp.stores
+
+    for module in pkgutil.iter_modules(idp.stores.__path__):
+        if module.name.startswith("tables_"):
+            importlib.import_module(f"idp.stores.{module.name}")
+
+
+_load_feature_tables()

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import TYPE_CHECKING
 from typing import Any
+from typing import TypeVar
 
 from flask import current_app
 from flask import g
+from flask import redirect
 from flask import request
+from flask import url_for
 from flask_login import LoginManager
 from flask_login import UserMixin
+from flask_login import current_user
 
 from idp.model import RequestContext
 from idp.model import User
@@ -78,3 +84,22 @@ def init_login(app: Any) -> None:
     manager.request_loader(load_from_cookie)
     manager.login_message = None
     manager.init_app(app)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def recent_auth_required(view: F) -> F:
+    """Signed in, and authenticated within `security.recent_auth_max_age` seconds; otherwise
+    ask for the password (or a factor) again and come back."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+        container = services()
+        if container.sessions.auth_age(current_user.session) > container.settings.security.recent_auth_max_age:
+            return redirect(url_for("auth.reauth", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

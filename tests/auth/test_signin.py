@@ -203,3 +203,11 @@ def test_security_headers_on_pages(client):
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert "Strict-Transport-Security" not in response.headers  # plain http here
     assert response.headers["X-Request-ID"]
+
+
+def test_choosing_a_language_while_signed_in_is_kept_on_the_account(client, auth, make_user, services):
+    person = make_user()
+    auth.sign_in(person.email, person.password)
+    page = client.get("/?lang=fr")
+    assert "Bonjour" in page.get_data(as_text=True)
+    assert services.accounts.user(person.id).locale == "fr"

@@ -1,4 +1,4 @@
-"""French texts, merged into translations/fr by scripts/i18n (extract -> update -> fill -> compile)."""
+"""French texts of the foundation (sign-in, account, errors). scripts/i18n merges every scripts/fr/*.py."""
 
 FR = {
     "The name is too long (200 characters at most).": "Le nom est trop long (200 caractères au plus).",
@@ -61,4 +61,8 @@ FR = {
     "After %(count)s failed sign-in attempts, the last one from %(ip)s, your account has been locked to protect it.": "Après %(count)s tentatives de connexion échouées, la dernière depuis %(ip)s, votre compte a été verrouillé pour le protéger.",
     "If these attempts were not yours, someone may know your e-mail address or be guessing your password. An administrator of your organisation can unlock the account, or you can follow the unlock link we send you.": "Si ces tentatives ne viennent pas de vous, quelqu'un connaît peut-être votre adresse e-mail ou tente de deviner votre mot de passe. Un administrateur de votre organisation peut déverrouiller le compte, ou vous pouvez suivre le lien de déverrouillage que nous vous envoyons.",
     "Your account:": "Votre compte :",
+    "Confirm it is you": "Confirmez votre identité",
+    "This change needs a recent sign-in. Enter your password to continue.": "Cette modification demande une connexion récente. Saisissez votre mot de passe pour continuer.",
+    "Wrong password.": "Mot de passe incorrect.",
+    "Account": "Compte",
 }
