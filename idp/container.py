@@ -24,6 +24,7 @@ from idp.mail import OutboxWorker
 from idp.mail import SmtpMailer
 from idp.security.lockout import LockoutService
 from idp.security.ratelimit import RateLimiter
+from idp.security.review import ReviewItem
 from idp.security.sessions import SessionService
 from idp.settings import Settings
 from idp.stores import redis as redis_store
@@ -78,6 +79,8 @@ class Container:
     alternatives: list[Alternative] = field(default_factory=list)
     # Navigation entries for signed-in pages: (label, endpoint), added by features.
     nav: list[tuple[str, str]] = field(default_factory=list)
+    # Lines of the security review (security center, compromised-password wizard).
+    review: list[ReviewItem] = field(default_factory=list)
     # Services built by features (`init_app`), by feature name.
     ext: dict[str, Any] = field(default_factory=dict)
 

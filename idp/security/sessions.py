@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -14,6 +16,8 @@ from idp.events import EventRecorder
 from idp.events import EventTag
 from idp.model import RequestContext
 from idp.useragent import describe
+
+log = logging.getLogger(__name__)
 
 # Writing last-seen on every request would turn each page view into a Redis write; once a
 # minute is precise enough for the sessions page and for the idle timeout.
@@ -79,6 +83,17 @@ class SessionService:
     ) -> None:
         self.store, self.events, self.clock = store, events, clock
         self.idle_timeout, self.absolute_lifetime = idle_timeout, absolute_lifetime
+        # Called with each session that ends (logout, ended by its owner or an admin, all
+        # sessions ended): the OpenID Provider sends back-channel logouts from here.
+        self.on_end: list[Callable[[BrowserSession], None]] = []
+
+    def _ended(self, sessions: list[BrowserSession]) -> None:
+        for session in sessions:
+            for hook in self.on_end:
+                try:
+                    hook(session)
+                except Exception:
+                    log.exception("session end hook failed")
 
     def _now(self) -> int:
         return int(self.clock.now().timestamp())
@@ -149,6 +164,7 @@ class SessionService:
             EventTag.SESSION_LOGOUT, ctx=ctx, user_id=session.user_id,
             details={"session": session.handle},
         )
+        self._ended([session])
 
     def end(self, user_id: int, handle: str, ctx: RequestContext, *, actor_id: int | None = None) -> bool:
         """End one of the user's sessions, named by its public handle."""
@@ -159,6 +175,7 @@ class SessionService:
                     EventTag.SESSION_ENDED, ctx=ctx, user_id=user_id, actor_id=actor_id,
                     details={"session": handle, "device": session.device, "ip": session.ip},
                 )
+                self._ended([session])
                 return True
         return False
 
@@ -166,10 +183,12 @@ class SessionService:
         self, user_id: int, ctx: RequestContext, *, keep: BrowserSession | None = None,
         actor_id: int | None = None, reason: str = "",
     ) -> int:
+        live = [s for s in self.list(user_id) if keep is None or s.digest != keep.digest]
         ended = self.store.delete_all(user_id, keep=keep.digest if keep else None)
         if ended:
             self.events.record_event(
                 EventTag.SESSION_ENDED, ctx=ctx, user_id=user_id, actor_id=actor_id,
                 details={"count": len(ended), "reason": reason},
             )
+            self._ended([s for s in live if s.digest in ended])
         return len(ended)
