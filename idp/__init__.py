@@ -20,6 +20,7 @@ __all__ = ["create_app"]
 FEATURES = (
     "idp.mfa",
     "idp.security.center",
+    "idp.security.credentials",
     "idp.oidc",
     "idp.kauth",
     "idp.federation",

@@ -12,6 +12,7 @@ from typing import Any
 from typing import TypeVar
 
 import click
+from cryptography.fernet import Fernet
 
 from idp.errors import IdpError
 from idp.errors import SettingsError
@@ -57,6 +58,8 @@ def _write_instance_config(instance: Path, *, force: bool = False) -> Path:
         "# Instance configuration written by `idp init`. Every setting is described in\n"
         "# config/idp.example.toml; IDP_* environment variables override this file.\n"
         f'secret_key = "{secrets.token_urlsafe(48)}"\n'
+        "# Encrypts secrets at rest (TOTP seeds, client secrets, private keys). Keep it with backups.\n"
+        f'encryption_keys = "{Fernet.generate_key().decode()}"\n'
     )
     path.chmod(0o600)
     return path
@@ -287,6 +290,24 @@ def mail_deliver() -> None:
 def mail_worker(interval: float) -> None:
     """Deliver the outbox continuously (when web processes run with background delivery off)."""
     _container().outbox.run_forever(interval)
+
+
+# Command groups of the capabilities (`idp client`, `idp keys`, `idp sso` ...): each feature
+# package may have a `cli.py` with a click group or command named `commands`.
+def _add_feature_commands() -> None:
+    import importlib
+    import importlib.util
+
+    from idp import FEATURES
+
+    for name in FEATURES:
+        if importlib.util.find_spec(name) is None or importlib.util.find_spec(f"{name}.cli") is None:
+            continue
+        for command in getattr(importlib.import_module(f"{name}.cli"), "commands", []):
+            main.add_command(command)
+
+
+_add_feature_commands()
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m idp.cli`

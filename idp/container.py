@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -15,6 +16,8 @@ from idp.auth.passwords import Passwords
 from idp.auth.service import SignInService
 from idp.clock import Clock
 from idp.clock import SystemClock
+from idp.crypto import SecretBox
+from idp.crypto import derive_key
 from idp.events import EventRecorder
 from idp.mail import FileMailer
 from idp.mail import Mailer
@@ -76,9 +79,13 @@ class Container:
     signin: SignInService
     accounts: AccountService
     users: SqlUserStore
+    secrets: SecretBox
     alternatives: list[Alternative] = field(default_factory=list)
     # Navigation entries for signed-in pages: (label, endpoint), added by features.
     nav: list[tuple[str, str]] = field(default_factory=list)
+    # Consulted after the e-mail is typed: a callable (login, flow) -> URL to send the browser to
+    # instead of the password page (an organisation that requires single sign-on), or None.
+    identify_routes: list[Callable[[str, Any], str | None]] = field(default_factory=list)
     # Lines of the security review (security center, compromised-password wizard).
     review: list[ReviewItem] = field(default_factory=list)
     # Services built by features (`init_app`), by feature name.
@@ -134,6 +141,7 @@ class Container:
             settings=settings, clock=clock, db=db, redis=client, events=events, passwords=passwords,
             mail=mail, outbox=outbox, sessions=sessions, lockout=lockout, ratelimit=ratelimit,
             factors=factors, signin=signin, accounts=accounts, users=users,
+            secrets=SecretBox(_encryption_keys(settings)),
         )
 
     def close(self) -> None:
@@ -143,3 +151,8 @@ class Container:
 
     def ready(self) -> dict[str, bool]:
         return {"database": self.db.ping(), "redis": redis_store.ping(self.redis)}  # type: ignore[arg-type]
+
+
+def _encryption_keys(settings: Settings) -> list[bytes]:
+    explicit = [k.strip().encode() for k in settings.encryption_keys.get_secret_value().split(",") if k.strip()]
+    return explicit or [derive_key(settings.secret_key.get_secret_value() or "testing-only")]

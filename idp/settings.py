@@ -133,6 +133,9 @@ class Settings(BaseSettings):
 
     instance_path: Path = Path("instance")
     secret_key: SecretStr = SecretStr("")
+    # Fernet keys (comma-separated) for secrets at rest; the first encrypts, all decrypt.
+    # Empty: one key derived from secret_key.
+    encryption_keys: SecretStr = SecretStr("")
     site_name: str = "Identity"
     default_locale: Literal["en", "fr"] = "en"
     testing: bool = False

@@ -22,5 +22,5 @@ def test_the_example_names_every_setting_with_its_default():
                 if (section == "database" and name == "url") or (section == "redis" and name == "url") or name == "password":
                     continue  # secrets show as empty strings
                 assert example[section][name] == default, f"{section}.{name}"
-        elif section not in ("secret_key", "instance_path", "testing"):
+        elif section not in ("secret_key", "encryption_keys", "instance_path", "testing"):
             assert example[section] == value, section

@@ -81,6 +81,10 @@ def identify() -> str | BaseResponse:
             form.login.errors.append(translate_error(exc))
         else:
             session[FLOW_KEY] = flow.id
+            for route in services().identify_routes:
+                target = route(form.login.data or "", flow)
+                if target:
+                    return redirect(target)
             return redirect(url_for("auth.password"))
     return render_template(
             "auth/identify.html", form=form, off_site=off_site, alternatives=services().alternatives
