@@ -60,6 +60,7 @@ def error_response(status: int, code: str, title: str, message: str, **headers: 
 def init_app(app: Flask) -> None:
     app.before_request(_begin)
     app.after_request(_finish)
+    app.teardown_request(_end)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(StoreUnavailableError, _unavailable)
     app.register_error_handler(RateLimitedError, _rate_limited)
@@ -73,6 +74,12 @@ def _begin() -> None:
     g.request_id = incoming if REQUEST_ID.match(incoming) else secrets.token_hex(8)
     g.request_id_token = logs.request_id.set(g.request_id)
     g.started = time.perf_counter()
+
+
+def _end(_exc: BaseException | None) -> None:
+    token = g.pop("request_id_token", None)
+    if token is not None:
+        logs.request_id.reset(token)
 
 
 def _finish(response: Response) -> Response:
