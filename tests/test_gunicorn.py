@@ -40,27 +40,27 @@ def test_a_session_ended_in_redis_is_refused_by_every_worker(services, make_user
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(600):
             try:
-                if requests.get(f"{base}/readyz", timeout=2).status_code == 200:
+                if requests.get(f"{base}/readyz", timeout=10).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
         browser = requests.Session()
-        token = CSRF.search(browser.get(f"{base}/login", timeout=5).text).group(1)
-        page = browser.post(f"{base}/login", data={"csrf_token": token, "login": person.email}, timeout=5)
+        token = CSRF.search(browser.get(f"{base}/login", timeout=20).text).group(1)
+        page = browser.post(f"{base}/login", data={"csrf_token": token, "login": person.email}, timeout=20)
         token = CSRF.search(page.text).group(1)
-        home = browser.post(f"{base}/login/password", data={"csrf_token": token, "password": person.password}, timeout=5)
+        home = browser.post(f"{base}/login/password", data={"csrf_token": token, "password": person.password}, timeout=20)
         assert home.url == f"{base}/"
         # fresh connections spread the requests over the workers
         cookie = {"idp_session": browser.cookies["idp_session"]}
-        assert all(requests.get(f"{base}/", cookies=cookie, allow_redirects=False, timeout=5).status_code == 200
+        assert all(requests.get(f"{base}/", cookies=cookie, allow_redirects=False, timeout=20).status_code == 200
                    for _ in range(12))
         services.sessions.end_all(person.id, RequestContext(ip="test"))
-        answers = [requests.get(f"{base}/", cookies=cookie, allow_redirects=False, timeout=5).status_code
+        answers = [requests.get(f"{base}/", cookies=cookie, allow_redirects=False, timeout=20).status_code
                    for _ in range(12)]
         assert answers == [302] * 12
-        assert "idp_signins_total" in requests.get(f"{base}/metrics", timeout=5).text
+        assert "idp_signins_total" in requests.get(f"{base}/metrics", timeout=20).text
     finally:
         server.terminate()
         server.wait(timeout=20)

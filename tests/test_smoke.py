@@ -39,22 +39,22 @@ def test_serve_demo_and_sign_in_over_http(tmp_path):
         password = re.search(r"demo password:\s+(\S+)", output)
         assert password, output
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        for _ in range(600):
             try:
-                if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
+                if requests.get(f"{base}/healthz", timeout=10).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
         browser = requests.Session()
-        page = browser.get(f"{base}/login", timeout=5)
+        page = browser.get(f"{base}/login", timeout=20)
         token = CSRF.search(page.text).group(1)
-        page = browser.post(f"{base}/login", data={"csrf_token": token, "login": "demo@example.com"}, timeout=5)
+        page = browser.post(f"{base}/login", data={"csrf_token": token, "login": "demo@example.com"}, timeout=20)
         token = CSRF.search(page.text).group(1)
         home = browser.post(f"{base}/login/password", data={"csrf_token": token, "password": password.group(1)}, timeout=10)
         assert home.status_code == 200
         assert home.url == f"{base}/"
         assert "Demo Person" in home.text and "Demo Organisation" in home.text
-        assert requests.get(f"{base}/readyz", timeout=5).json()["status"] == "ready"
+        assert requests.get(f"{base}/readyz", timeout=20).json()["status"] == "ready"
     finally:
         process.terminate()
         process.wait(timeout=10)
