@@ -126,6 +126,9 @@ def _seed_demo(container: Any, host: str, port: int) -> None:
         f"\n  demo organisation: {org.name}\n  demo account:      {DEMO_EMAIL}\n"
         f"  demo password:     {password}\n  sign in at:        http://{host}:{port}/login\n"
     )
+    from idp.oidc.demo import announce
+
+    click.echo(announce(container, host, port))
 
 
 @main.group()

@@ -37,14 +37,67 @@ class EventTag(enum.StrEnum):
     REAUTH_FAILED = "account:reauth:failed"
 
     # -- second factors (idp.mfa) ----------------------------------------------------
+    MFA_TOTP_ADDED = "mfa:totp:added"
+    MFA_TOTP_REMOVED = "mfa:totp:removed"
+    MFA_WEBAUTHN_ADDED = "mfa:webauthn:added"
+    MFA_WEBAUTHN_REMOVED = "mfa:webauthn:removed"
+    MFA_WEBAUTHN_RENAMED = "mfa:webauthn:renamed"
+    MFA_RECOVERY_GENERATED = "mfa:recovery_codes:generated"
+    MFA_RECOVERY_USED = "mfa:recovery_code:used"
+    MFA_PASSKEY_FAILED = "mfa:passkey:failed"
 
     # -- security center (idp.security) ----------------------------------------------
+    NOTIFICATIONS_CHANGED = "account:notifications:changed"
+    LOCKOUT_THRESHOLD_CHANGED = "account:lockout:threshold_changed"
+    UNLOCK_LINK_REFUSED = "account:lockout:unlock_link_refused"
+    ACTIVITY_EXPORTED = "account:activity:exported"
+    WIZARD_PASSWORD_REPLACED = "account:wizard:password_replaced"  # noqa: S105 - an event name
+    WIZARD_CREDENTIALS_REVOKED = "account:wizard:credentials_revoked"
+    WIZARD_COMPLETED = "account:wizard:completed"
+
+    # app passwords and API tokens (idp.security.credentials)
+    APP_PASSWORD_CREATED = "account:app_password:created"  # noqa: S105 - an event name
+    APP_PASSWORD_REVOKED = "account:app_password:revoked"  # noqa: S105
+    APP_PASSWORD_REFUSED = "account:app_password:refused"  # noqa: S105
+    API_TOKEN_CREATED = "account:api_token:created"  # noqa: S105
+    API_TOKEN_REVOKED = "account:api_token:revoked"  # noqa: S105
+    API_TOKEN_REFUSED = "account:api_token:refused"  # noqa: S105
 
     # -- OpenID Provider (idp.oidc); product = the client id --------------------------
+    OIDC_TOKEN_ISSUED = "oidc:token:issued"  # noqa: S105 - an event name
+    OIDC_TOKEN_REFRESHED = "oidc:token:refreshed"  # noqa: S105 - an event name
+    OIDC_TOKEN_REVOKED = "oidc:token:revoked"  # noqa: S105 - an event name
+    OIDC_TOKEN_REUSED = "oidc:token:reused"  # noqa: S105 - an event name
+    OIDC_CONSENT_GIVEN = "oidc:consent:given"
+    OIDC_CONSENT_WITHDRAWN = "oidc:consent:withdrawn"
+    OIDC_CLIENT_CREATED = "oidc:client:created"
+    OIDC_CLIENT_SECRET_ROTATED = "oidc:client:secret_rotated"  # noqa: S105 - an event name
+    OIDC_CLIENT_DELETED = "oidc:client:deleted"
+    OIDC_KEYS_ROTATED = "oidc:keys:rotated"
+    OIDC_LOGOUT_SENT = "oidc:logout:sent"
 
     # -- kAuth (idp.kauth) -------------------------------------------------------------
+    KAUTH_DEVICE_ENROLLED = "kauth:device:enrolled"
+    KAUTH_DEVICE_REMOVED = "kauth:device:removed"
+    KAUTH_CHALLENGE_SENT = "kauth:challenge:sent"
+    KAUTH_CHALLENGE_CAPPED = "kauth:challenge:capped"
+    KAUTH_CHALLENGE_APPROVED = "kauth:challenge:approved"
+    KAUTH_CHALLENGE_DENIED = "kauth:challenge:denied"
+    KAUTH_CHALLENGE_WRONG_NUMBER = "kauth:challenge:wrong_number"
+    KAUTH_CHALLENGE_REPORTED = "kauth:challenge:reported"
+    KAUTH_REQUEST_REFUSED = "kauth:request:refused"
 
     # -- federation (idp.federation) ---------------------------------------------------
+    FED_SIGNIN_SUCCEEDED = "federation:signin:succeeded"
+    FED_CALLBACK_REFUSED = "federation:callback:refused"
+    FED_LINK_CREATED = "federation:link:created"
+    FED_LINK_REMOVED = "federation:link:removed"
+    FED_LINK_CODE_SENT = "federation:link:code_sent"
+    FED_USER_CREATED = "federation:user:created"
+    FED_PASSWORD_REFUSED = "federation:password:refused"  # noqa: S105 - an event name
+    FED_CONNECTION_SAVED = "federation:connection:saved"
+    FED_CONNECTION_DISABLED = "federation:connection:disabled"
+    FED_CONNECTION_TESTED = "federation:connection:tested"
 
 
 class Product(enum.StrEnum):

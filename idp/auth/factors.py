@@ -32,7 +32,21 @@ class FactorRegistry:
         return self._factors.get(name)
 
     def for_user(self, user: User) -> list[Factor]:
-        return [f for f in self._factors.values() if f.enrolled(user)]
+        """The factors the account has enrolled, the one it used last first.
+
+        A factor may offer `last_used(user) -> datetime | None` to take part in the ordering,
+        and `fallback = True` to be offered after the others (recovery codes); otherwise the
+        registration order holds.
+        """
+        enrolled = [f for f in self._factors.values() if f.enrolled(user)]
+
+        def key(item: tuple[int, Factor]) -> tuple[bool, float, int]:
+            index, factor = item
+            last_used = getattr(factor, "last_used", None)
+            when = last_used(user) if callable(last_used) else None
+            return (bool(getattr(factor, "fallback", False)), -when.timestamp() if when else 0.0, index)
+
+        return [f for _, f in sorted(enumerate(enrolled), key=key)]
 
 
 class Alternative(Protocol):

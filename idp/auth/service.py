@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -108,6 +109,10 @@ class SignInService:
         self.lockout, self.ratelimit, self.sessions = lockout, ratelimit, sessions
         self.events, self.factors, self.clock = events, factors, clock
         self.flow_ttl, self.ip_limit, self.ip_window = flow_ttl, ip_limit, ip_window
+        # Consulted with (login, ctx) before a password is checked; a guard raises ValidationError
+        # (with the reason the person reads) when that login may not use a password at all,
+        # e.g. a domain whose organisation requires single sign-on.
+        self.password_guards: list[Callable[[str, RequestContext], None]] = []
 
     # -- flow storage -------------------------------------------------------------------
 
@@ -151,6 +156,8 @@ class SignInService:
         if flow.step not in ("password", "factor") or not flow.login:
             raise FlowError("enter your e-mail address first")
         self.ratelimit.check("signin", ctx.ip, limit=self.ip_limit, window=self.ip_window)
+        for guard in self.password_guards:
+            guard(flow.login, ctx)
         if not password:
             raise ValidationError(N_("Enter your password."), field="password")
         user = self.users.by_email(flow.login)
@@ -178,6 +185,42 @@ class SignInService:
         if user is None or not user.is_active or user.locked_at is not None:
             raise FlowError("this sign-in has expired")
         flow.amr = sorted({*flow.amr, *amr, "mfa"})
+        return self._complete(flow, user, ctx)
+
+    def first_factor_passed(self, flow_id: str | None, user_id: int, amr: list[str], ctx: RequestContext) -> Outcome:
+        """Complete a sign-in proven by something other than the password (a passkey with user
+        verification), found by the credential rather than a typed e-mail. Disabled and locked
+        accounts are refused with the same AuthenticationError as a wrong password."""
+        flow = self.load(flow_id)
+        user = self.users.get(user_id)
+        if user is None or not user.is_active or user.locked_at is not None:
+            self.events.record_event(
+                EventTag.SIGNIN_FAILED, ctx=ctx, user_id=user.id if user else None, product=Product.SIGNIN,
+                details={"reason": "disabled" if user and not user.is_active else "locked", "amr": amr},
+            )
+            raise AuthenticationError("this account cannot sign in")
+        self.lockout.register_success(user)
+        flow.user_id, flow.login, flow.amr = user.id, user.email, sorted(set(amr))
+        return self._complete(flow, user, ctx)
+
+    def complete_federated(
+        self, flow_id: str | None, user: User, amr: list[str], ctx: RequestContext, extra: dict[str, Any]
+    ) -> Outcome:
+        """Called once an upstream directory vouched for `user` (single sign-on): the same path
+        as after a password, so the account's factors, the lockout reset, the session and the
+        sign-in event stay in one place. `extra` is kept on the session (the connection used)."""
+        flow = self.load(flow_id)
+        if not user.is_active or user.locked_at is not None:
+            raise FlowError("this account cannot sign in now")
+        self.lockout.register_success(user)
+        flow.login = flow.login or user.email
+        flow.user_id, flow.amr = user.id, sorted({"fed", *amr})
+        flow.extra = {**flow.extra, "session_extra": extra}
+        flow.factors = [f.name for f in self.factors.for_user(user)]
+        if flow.factors:
+            flow.step = "factor"
+            self._save(flow)
+            return Outcome(flow)
         return self._complete(flow, user, ctx)
 
     def factor_failed(self, flow_id: str | None, factor: str, ctx: RequestContext) -> int:
@@ -212,7 +255,9 @@ class SignInService:
     def _complete(self, flow: Flow, user: User, ctx: RequestContext) -> Outcome:
         if self.flows.take(_digest(flow.id)) is None:
             raise FlowError("this sign-in has already completed")
-        session_id, session = self.sessions.create(user.id, ctx, amr=flow.amr)
+        session_id, session = self.sessions.create(
+            user.id, ctx, amr=flow.amr, extra=flow.extra.get("session_extra") or None
+        )
         self.events.record_event(
             EventTag.SIGNIN_SUCCEEDED, ctx=ctx, user_id=user.id, product=Product.SIGNIN,
             details={"amr": flow.amr, "session": session.handle},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Protocol
 
 from idp.clock import Clock
@@ -36,6 +37,9 @@ class LockoutService:
     ) -> None:
         self.counter, self.locks, self.events, self.mail = counter, locks, events, mail
         self.clock, self.window = clock, window
+        # Builds the signed unlock link put in the lock mail (set by the security center), from
+        # the account and the time it was locked.
+        self.unlock_link: Callable[[User, dt.datetime], str] | None = None
 
     def failures(self, user: User) -> int:
         return self.counter.get(self.counter.key(user.id, user.email))
@@ -48,7 +52,8 @@ class LockoutService:
 
     def _lock(self, user: User, count: int, ctx: RequestContext) -> None:
         # The conditional update makes exactly one of many racing requests the locker.
-        if not self.locks.lock(user.id, self.clock.now()):
+        now = self.clock.now()
+        if not self.locks.lock(user.id, now):
             return
         self.events.record_event(
             EventTag.LOCKOUT_LOCKED, ctx=ctx, user_id=user.id, product=Product.SIGNIN,
@@ -56,7 +61,7 @@ class LockoutService:
         )
         self.mail.queue(
             user.email, "account_locked", locale=user.locale, name=user.display_name,
-            failures=count, ip=ctx.ip,
+            failures=count, ip=ctx.ip, unlock_url=self.unlock_link(user, now) if self.unlock_link else "",
         )
 
     def register_success(self, user: User) -> None:

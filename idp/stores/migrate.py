@@ -23,12 +23,15 @@ def upgrade(url: str, revision: str = "heads") -> None:
 
 
 def current(url: str) -> str | None:
+    """The applied revisions, comma-separated: each feature's migrations are their own branch,
+    so a database holds one head per feature."""
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine
 
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            heads = MigrationContext.configure(conn).get_current_heads()
+            return ", ".join(sorted(heads)) or None
     finally:
         engine.dispose()

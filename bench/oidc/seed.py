@@ -1,0 +1,37 @@
+"""Seeds the service under test for the benchmark: clients, a person, an access token and N
+refresh tokens, written as JSON (the same shape node/server.mjs writes)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from idp.container import Container
+from idp.oidc import build
+from idp.oidc.tokens import GrantContext
+from idp.settings import load_settings
+from idp.stores.migrate import upgrade
+
+
+def main(path: str, count: int) -> None:
+    settings = load_settings()
+    upgrade(settings.database_url)
+    container = Container.build(settings)
+    oidc = build(container)
+    rp, rp_secret = oidc.clients.create("Bench RP", client_id="bench-rp", redirect_uris=["https://rp.example/cb"])
+    _service, service_secret = oidc.clients.create("Bench service", kind="service", client_id="bench-service",
+                                                  scopes=["reports"])
+    user = container.accounts.create_user("bench@example.com", None, display_name="Bench Person")
+    ctx = GrantContext(client=rp, user=user, scope="openid email profile offline_access", auth_time=0,
+                       acr="urn:idp:acr:pwd", amr=["pwd"])
+    access = oidc.tokens.issue(GrantContext(client=rp, user=user, scope="openid email profile", auth_time=0),
+                               with_refresh=False).response["access_token"]
+    refresh = [oidc.tokens.issue(ctx, with_refresh=True).response["refresh_token"] for _ in range(count)]
+    with open(path, "w") as fh:
+        json.dump({"access_token": access, "refresh_tokens": refresh, "rp": ["bench-rp", rp_secret],
+                   "service": ["bench-service", service_secret]}, fh)
+    container.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))

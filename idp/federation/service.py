@@ -1,0 +1,431 @@
+"""Single sign-on rules: connections, the upstream round trip, linking and just-in-time accounts.
+
+A federated identity is linked by the directory's immutable ids, (tid, oid) for Entra and (iss,
+sub) for generic OIDC, never by e-mail: an e-mail claim only chooses the account to which a code
+is sent, so a directory that claims someone else's address cannot take the account over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from typing import Protocol
+
+from idp.account.service import AccountService
+from idp.auth.service import Outcome
+from idp.auth.service import SignInService
+from idp.auth.service import normalise_login
+from idp.clock import Clock
+from idp.crypto import SecretBox
+from idp.errors import N_
+from idp.errors import FlowError
+from idp.errors import NotFoundError
+from idp.errors import ValidationError
+from idp.events import EventRecorder
+from idp.events import EventTag
+from idp.events import Product
+from idp.federation.connections import ENTRA
+from idp.federation.connections import Check
+from idp.federation.connections import ConnectionAdmin
+from idp.federation.connections import ConnectionInput
+from idp.federation.entra import EntraClient
+from idp.federation.errors import FederationError
+from idp.federation.http import UpstreamHttp
+from idp.federation.oidc_upstream import OidcUpstreamClient
+from idp.federation.validation import kid_of
+from idp.federation.validation import validate_id_token
+from idp.mail import MailService
+from idp.model import Organisation
+from idp.model import RequestContext
+from idp.model import Role
+from idp.model import User
+from idp.security.ratelimit import RateLimiter
+from idp.settings import FederationSettings
+from idp.stores.federation import Connection
+from idp.stores.federation import Link
+from idp.stores.federation import RedisFederationStore
+from idp.stores.federation import SqlFederationStore
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CallbackResult", "Check", "ConnectionInput", "FederationService"]
+
+CODE_LIMIT, CODE_WINDOW = 5, 3600
+
+
+class UserStore(Protocol):
+    def get(self, user_id: int) -> User | None: ...
+    def by_email(self, email: str) -> User | None: ...
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    """signed_in (outcome set), code_sent (pending_id set: ask for the mailbox code), linked, or
+    reauthenticated (the signed-in person confirmed it is them through a linked directory)."""
+
+    kind: str
+    outcome: Outcome | None = None
+    pending_id: str | None = None
+    email_hint: str = ""
+    next_url: str | None = None
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}…@{domain}" if local else email
+
+
+def _code_digest(pending_id: str, code: str) -> str:
+    return hmac.new(pending_id.encode(), code.encode(), hashlib.sha256).hexdigest()
+
+
+class FederationService(ConnectionAdmin):
+    def __init__(
+        self, *, sql: SqlFederationStore, redis: RedisFederationStore, http: UpstreamHttp, entra: EntraClient,
+        oidc: OidcUpstreamClient, accounts: AccountService, users: UserStore, signin: SignInService,
+        events: EventRecorder, mail: MailService, secrets_box: SecretBox, ratelimit: RateLimiter, clock: Clock,
+        settings: FederationSettings,
+    ) -> None:
+        self.sql, self.redis, self.http, self.entra, self.oidc = sql, redis, http, entra, oidc
+        self.accounts, self.users, self.signin, self.events, self.mail = accounts, users, signin, events, mail
+        self.box, self.ratelimit, self.clock, self.settings = secrets_box, ratelimit, clock, settings
+
+    # -- routing by e-mail domain ----------------------------------------------------------
+
+    def connection_for_login(self, login: str) -> Connection:
+        """The enabled connection that covers the e-mail's domain, or ValidationError saying why not."""
+        email = normalise_login(login)
+        found = self.sql.by_domain(email.rsplit("@", 1)[1].lower())
+        if found is None:
+            raise ValidationError(
+                N_("No organisation uses single sign-on for this e-mail domain. Sign in with your password instead."),
+                field="login",
+            )
+        if not found.enabled:
+            raise ValidationError(N_("Single sign-on is turned off for this e-mail domain."), field="login")
+        return found
+
+    def required_for(self, login: str) -> Connection | None:
+        """The connection when the login's domain must sign in through it (no password)."""
+        try:
+            email = normalise_login(login)
+        except ValidationError:
+            return None
+        found = self.sql.by_domain(email.rsplit("@", 1)[1].lower())
+        if found is None or not found.enabled or found.password_allowed:
+            return None
+        return found
+
+    def password_guard(self, login: str, ctx: RequestContext) -> None:
+        """Hook of SignInService: a password is refused for a domain that requires single sign-on."""
+        found = self.required_for(login)
+        if found is not None:
+            self.events.record_event(
+                EventTag.FED_PASSWORD_REFUSED, ctx=ctx, org_id=found.org_id, product=Product.SIGNIN,
+                details={"connection": found.id},
+            )
+            raise ValidationError(
+                N_("Your organisation requires single sign-on for this address: use “Sign in with SSO”."),
+                field="password",
+            )
+
+    # -- the round trip ---------------------------------------------------------------------
+    def begin(
+        self, connection: Connection, *, redirect_uri: str, flow_id: str | None, purpose: str = "signin",
+        user_id: int | None = None, login_hint: str | None = None, next_url: str | None = None,
+        ctx: RequestContext | None = None,
+    ) -> tuple[str, str]:
+        """Start the authorization-code flow at the directory: (URL to send the browser to, state).
+
+        State, nonce and PKCE verifier stay server-side under the state (single use, TTL); the
+        caller binds the state to the browser so that a callback started elsewhere is refused.
+        """
+        if not connection.enabled:
+            raise FederationError("disabled")
+        credential = self._credential(connection)
+        domain_hint = login_hint.rsplit("@", 1)[1] if login_hint and "@" in login_hint else None
+        # Confirming it is you again must not ride on the directory's existing session.
+        prompt = "login" if purpose == "reauth" else None
+        if connection.kind == ENTRA:
+            upstream = self.entra.begin(
+                tenant_id=connection.tenant_id, client_id=connection.client_id, credential=credential,
+                redirect_uri=redirect_uri, login_hint=login_hint, domain_hint=domain_hint, prompt=prompt,
+            )
+        else:
+            upstream = self.oidc.begin(
+                issuer=connection.issuer, client_id=connection.client_id, secret=credential.secret or "",
+                redirect_uri=redirect_uri, login_hint=login_hint, prompt=prompt,
+            )
+        state = str(upstream["state"])
+        record = {
+            "connection_id": connection.id, "purpose": purpose, "flow_id": flow_id, "user_id": user_id,
+            "next": next_url, "upstream": upstream,
+        }
+        self.redis.put_state(state, record, self.settings.state_ttl)
+        return str(upstream["auth_uri"]), state
+
+    def callback(
+        self, params: dict[str, str], *, bound_state: str | None, signed_in_user: User | None, ctx: RequestContext
+    ) -> CallbackResult:
+        """Finish the round trip. Every refusal records `federation:callback:refused` with its reason
+        and raises FederationError; the state is consumed first, so a replay finds nothing."""
+        connection: Connection | None = None
+        try:
+            state = params.get("state", "")
+            if not state or len(state) > 200:
+                raise FederationError("state", "no state")
+            record = self.redis.take_state(state)
+            if record is None:
+                raise FederationError("state", "unknown, used or expired state")
+            if not bound_state or not hmac.compare_digest(bound_state, state):
+                raise FederationError("state", "the state was started in another browser")
+            connection = self.sql.get(int(record["connection_id"]))
+            if connection is None or not connection.enabled:
+                raise FederationError("disabled")
+            claims = self._redeem(connection, record["upstream"], params)
+            return self._after_claims(connection, record, claims, signed_in_user, ctx)
+        except FederationError as exc:
+            self.events.record_event(
+                EventTag.FED_CALLBACK_REFUSED, ctx=ctx, product=Product.SIGNIN,
+                org_id=connection.org_id if connection else None,
+                user_id=signed_in_user.id if signed_in_user else None,
+                details={"reason": exc.reason, "detail": exc.detail,
+                         "connection": connection.id if connection else None},
+            )
+            raise
+
+    def _redeem(self, connection: Connection, upstream: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
+        credential = self._credential(connection)
+        if connection.kind == ENTRA:
+            id_token = self.entra.finish(
+                tenant_id=connection.tenant_id, client_id=connection.client_id, credential=credential,
+                flow=upstream, auth_response=params,
+            )
+            nonce = self.entra.sent_nonce(upstream)
+            meta = self.entra.metadata(connection.tenant_id)
+        else:
+            id_token = self.oidc.finish(
+                issuer=connection.issuer, client_id=connection.client_id, secret=credential.secret or "",
+                flow=upstream, auth_response=params,
+            )
+            nonce = str(upstream["nonce"])
+            meta = self.oidc.metadata(connection.issuer)
+        jwks = self.http.jwks_for(meta, kid_of(id_token))
+        return validate_id_token(
+            id_token, jwks=jwks, issuer=self.expected_issuer(connection), audience=connection.client_id,
+            nonce=nonce, now=int(self.clock.now().timestamp()), skew=self.settings.clock_skew,
+            tenant_id=connection.tenant_id if connection.kind == ENTRA else None,
+        )
+
+    @staticmethod
+    def identity_key(connection: Connection, claims: dict[str, Any]) -> tuple[str, str]:
+        if connection.kind == ENTRA:
+            oid = claims.get("oid")
+            if not isinstance(oid, str) or not oid or len(oid) > 255:
+                raise FederationError("malformed", "no oid claim (the profile scope is needed)")
+            return f"entra:{claims['tid']}", oid
+        return str(claims["iss"]), str(claims["sub"])[:255]
+
+    @staticmethod
+    def _claimed_email(claims: dict[str, Any]) -> str | None:
+        """The e-mail the directory claims: only ever used to choose where a code goes, or as the
+        address of a just-in-time account inside the connection's own domains."""
+        value = claims.get("email")
+        if not isinstance(value, str):
+            return None
+        try:
+            return normalise_login(value)
+        except ValidationError:
+            return None
+
+    def _after_claims(
+        self, connection: Connection, record: dict[str, Any], claims: dict[str, Any], signed_in_user: User | None,
+        ctx: RequestContext,
+    ) -> CallbackResult:
+        namespace, subject = self.identity_key(connection, claims)
+        label = str(claims.get("preferred_username") or claims.get("email") or claims.get("name") or subject)[:320]
+        raw_amr = claims.get("amr")
+        amr = [a[:16] for a in raw_amr if isinstance(a, str)][:8] if isinstance(raw_amr, list) else []
+        link = self.sql.link_of(namespace, subject)
+        if record.get("purpose") == "reauth":
+            if signed_in_user is None or signed_in_user.id != record.get("user_id"):
+                raise FederationError("wrong_person")
+            if link is None or link.user_id != signed_in_user.id:
+                raise FederationError("wrong_person", "not a directory account linked to this person")
+            self.sql.touch_link(link.id, self.clock.now())
+            self.events.record_event(
+                EventTag.REAUTH_SUCCEEDED, ctx=ctx, user_id=signed_in_user.id,
+                details={"method": "fed", "connection": connection.id},
+            )
+            return CallbackResult("reauthenticated", next_url=record.get("next"))
+        if record.get("purpose") == "link":
+            if signed_in_user is None or signed_in_user.id != record.get("user_id"):
+                raise FederationError("wrong_person")
+            if link is not None and link.user_id != signed_in_user.id:
+                raise FederationError("linked_elsewhere")
+            if link is None:
+                self._link(signed_in_user, connection, namespace, subject, label, ctx, via="signed_in")
+            return CallbackResult("linked")
+        flow_id = record.get("flow_id")
+        if link is not None:
+            user = self.users.get(link.user_id)
+            if user is None or not user.is_active or user.locked_at is not None:
+                raise FederationError("account_unavailable")
+            self.sql.touch_link(link.id, self.clock.now())
+            return CallbackResult("signed_in", outcome=self._sign_in(flow_id, user, connection, namespace, amr, ctx))
+        email = self._claimed_email(claims)
+        existing = self.users.by_email(email) if email else None
+        if existing is not None:
+            pending_id = self._send_code(existing, connection, namespace, subject, label, flow_id, amr, ctx)
+            return CallbackResult("code_sent", pending_id=pending_id, email_hint=mask_email(existing.email))
+        if not connection.jit_enabled:
+            raise FederationError("no_account", f"no link for {namespace}")
+        if email is None or email.rsplit("@", 1)[1].lower() not in connection.domains:
+            raise FederationError("jit_domain", "e-mail missing or outside the connection's domains")
+        user = self._create_member(connection, email, str(claims.get("name") or ""), ctx)
+        self._link(user, connection, namespace, subject, label, ctx, via="jit")
+        return CallbackResult("signed_in", outcome=self._sign_in(flow_id, user, connection, namespace, amr, ctx))
+
+    def _create_member(self, connection: Connection, email: str, name: str, ctx: RequestContext) -> User:
+        org = next((o for o in self._orgs() if o.id == connection.org_id), None)
+        if org is None:
+            raise FederationError("misconfigured", "the connection's organisation is gone")
+        user = self.accounts.create_user(email, None, display_name=name[:200], ctx=ctx)
+        self.accounts.add_member(org, user, Role(connection.jit_role), ctx=ctx)
+        self.events.record_event(
+            EventTag.FED_USER_CREATED, ctx=ctx, user_id=user.id, org_id=org.id, product=Product.SIGNIN,
+            details={"connection": connection.id, "role": connection.jit_role},
+        )
+        return user
+
+    def _orgs(self) -> list[Organisation]:
+        return list(self.accounts.orgs.all())  # type: ignore[attr-defined]
+
+    def _link(
+        self, user: User, connection: Connection, namespace: str, subject: str, label: str, ctx: RequestContext,
+        *, via: str,
+    ) -> Link:
+        link = self.sql.add_link(
+            user_id=user.id, connection_id=connection.id, namespace=namespace, subject=subject, label=label,
+            now=self.clock.now(),
+        )
+        self.events.record_event(
+            EventTag.FED_LINK_CREATED, ctx=ctx, user_id=user.id, org_id=connection.org_id,
+            details={"connection": connection.id, "directory": connection.name, "via": via, "link": link.id},
+        )
+        return link
+
+    def _sign_in(
+        self, flow_id: str | None, user: User, connection: Connection, namespace: str, amr: list[str],
+        ctx: RequestContext,
+    ) -> Outcome:
+        try:
+            outcome = self.signin.complete_federated(
+                flow_id, user, amr, ctx,
+                {"connection": connection.id, "connection_name": connection.name, "idp": namespace},
+            )
+        except FlowError:
+            raise FederationError("state", "the sign-in flow expired") from None
+        self.events.record_event(
+            EventTag.FED_SIGNIN_SUCCEEDED, ctx=ctx, user_id=user.id, org_id=connection.org_id,
+            product=Product.SIGNIN, details={"connection": connection.id, "upstream_amr": amr},
+        )
+        return outcome
+
+    # -- proving the mailbox before linking an existing account ---------------------------
+
+    def _send_code(
+        self, user: User, connection: Connection, namespace: str, subject: str, label: str, flow_id: str | None,
+        amr: list[str], ctx: RequestContext,
+    ) -> str:
+        self.ratelimit.check("fed_code", str(user.id), limit=CODE_LIMIT, window=CODE_WINDOW)
+        pending_id = secrets.token_urlsafe(24)
+        code = f"{secrets.randbelow(10**8):08d}"
+        self.redis.put_pending(pending_id, {
+            "user_id": user.id, "connection_id": connection.id, "namespace": namespace, "subject": subject,
+            "label": label, "flow_id": flow_id, "amr": amr, "code": _code_digest(pending_id, code), "attempts": 0,
+        }, self.settings.link_code_ttl)
+        self.mail.queue(
+            user.email, "federation_link_code", locale=user.locale, code=code, directory=connection.name,
+            minutes=self.settings.link_code_ttl // 60,
+        )
+        self.events.record_event(
+            EventTag.FED_LINK_CODE_SENT, ctx=ctx, user_id=user.id, org_id=connection.org_id, product=Product.SIGNIN,
+            details={"connection": connection.id},
+        )
+        return pending_id
+
+    def verify_code(self, pending_id: str | None, code: str, ctx: RequestContext) -> Outcome:
+        """Link the directory account to the local one whose mailbox received `code`, then sign in.
+        A wrong code counts; after `link_code_attempts` the code is void."""
+        record = self.redis.get_pending(pending_id) if pending_id and len(pending_id) < 100 else None
+        if record is None or pending_id is None:
+            raise FlowError("this code has expired")
+        code = "".join(code.split())
+        if not re.fullmatch(r"\d{8}", code) or not hmac.compare_digest(record["code"], _code_digest(pending_id, code)):
+            record["attempts"] = int(record["attempts"]) + 1
+            if record["attempts"] >= self.settings.link_code_attempts:
+                self.redis.take_pending(pending_id)
+            else:
+                self.redis.replace_pending(pending_id, record)
+            self.events.record_event(
+                EventTag.FED_CALLBACK_REFUSED, ctx=ctx, user_id=int(record["user_id"]), product=Product.SIGNIN,
+                details={"reason": "wrong_code", "attempts": record["attempts"]},
+            )
+            if record["attempts"] >= self.settings.link_code_attempts:
+                raise FlowError("too many wrong codes")
+            raise ValidationError(N_("This code is not right. Check the e-mail and try again."), field="code")
+        if self.redis.take_pending(pending_id) is None:
+            raise FlowError("this code was already used")
+        user = self.users.get(int(record["user_id"]))
+        connection = self.sql.get(int(record["connection_id"]))
+        if user is None or connection is None or not connection.enabled:
+            raise FlowError("this code has expired")
+        if not user.is_active or user.locked_at is not None:
+            raise FederationError("account_unavailable")
+        self._link(user, connection, record["namespace"], record["subject"], record["label"], ctx, via="mailbox_code")
+        return self._sign_in(record.get("flow_id"), user, connection, record["namespace"], list(record["amr"]), ctx)
+
+    # -- the owner's view --------------------------------------------------------------------
+
+    def links(self, user: User) -> list[tuple[Link, Connection | None]]:
+        return [
+            (link, self.sql.get(link.connection_id) if link.connection_id else None)
+            for link in self.sql.links_of(user.id)
+        ]
+
+    def reauth_connection(self, user: User) -> Connection | None:
+        """The enabled directory through which `user` can confirm it is them (a linked one)."""
+        for _link, connection in self.links(user):
+            if connection is not None and connection.enabled:
+                return connection
+        return None
+
+    def linkable(self, user: User) -> list[Connection]:
+        """Enabled connections of the person's organisations, to link from the security pages."""
+        found: list[Connection] = []
+        for m in self.accounts.memberships(user):
+            found.extend(c for c in self.sql.of_org(m.org_id) if c.enabled)
+        return found
+
+    def unlink(self, user: User, link_id: int, ctx: RequestContext) -> None:
+        """Remove a link, unless it is the person's last way in (no password, no other link)."""
+        links = self.sql.links_of(user.id)
+        target = next((link for link in links if link.id == link_id), None)
+        if target is None:
+            raise NotFoundError("no such linked identity")
+        fresh = self.users.get(user.id) or user
+        if not fresh.password_hash and len(links) < 2:
+            raise ValidationError(
+                N_("This is your only way to sign in. Set a password or link another directory first."), field="link"
+            )
+        self.sql.remove_link(user.id, link_id)
+        self.events.record_event(
+            EventTag.FED_LINK_REMOVED, ctx=ctx, user_id=user.id, actor_id=user.id,
+            details={"link": link_id, "namespace": target.namespace[:200]},
+        )

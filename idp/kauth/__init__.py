@@ -1,0 +1,62 @@
+"""kAuth: sign-in approval on an enrolled device, with number matching."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def init_app(app: Any, container: Any) -> None:
+    """Build the kAuth service, register its pages, device API, factor, nav entry and review item."""
+    from idp.errors import N_
+    from idp.kauth.api import bp as api_bp
+    from idp.kauth.factor import KauthFactor
+    from idp.kauth.push import LogPushSender
+    from idp.kauth.push import PushSender
+    from idp.kauth.push import WebhookPushSender
+    from idp.kauth.service import KauthService
+    from idp.kauth.views import bp
+    from idp.kauth.views import review_status
+    from idp.security.review import ReviewItem
+    from idp.stores.kauth import RedisKauthStore
+    from idp.stores.kauth import SqlKauthDeviceStore
+    from idp.stores.redis import Keys
+
+    settings = container.settings
+    push: PushSender
+    if settings.kauth.webhook_url:
+        push = WebhookPushSender(settings.kauth.webhook_url, settings.kauth.webhook_secret.get_secret_value(),
+                                 timeout=settings.kauth.webhook_timeout)
+    else:
+        push = LogPushSender()
+    service = KauthService(
+        devices=SqlKauthDeviceStore(container.db),
+        state=RedisKauthStore(container.redis, Keys(settings.redis.key_prefix)),
+        users=container.users, events=container.events, mail=container.mail, push=push, clock=container.clock,
+        settings=settings.kauth, server_secret=settings.secret_key.get_secret_value() or "testing-only",
+        site_name=settings.site_name,
+    )
+    service.on_first_device.append(lambda user, ctx: first_recovery_codes(container, user, ctx))
+    container.ext["kauth"] = service
+    container.factors.register(KauthFactor(service, container.factors))
+    container.nav.append((N_("kAuth"), "kauth.devices"))
+    container.review.append(ReviewItem(label=N_("kAuth devices"), endpoint="kauth.devices", status=review_status))
+    app.register_blueprint(bp)
+    app.register_blueprint(api_bp)
+    # The device API authenticates by signature, not by a browser cookie: no CSRF token applies.
+    app.extensions["csrf"].exempt(api_bp)
+
+
+def first_recovery_codes(container: Any, user: Any, ctx: Any) -> None:
+    """With the first kAuth device, a first set of recovery codes when the second-factor
+    capability offers them and the account has none: a lost phone must not lock anyone out."""
+    mfa = container.ext.get("mfa")
+    if mfa is None or not hasattr(mfa, "codes_left") or not hasattr(mfa, "regenerate_codes"):
+        return
+    if mfa.codes_left(user) == 0:
+        mfa.regenerate_codes(user, ctx)
+
+
+def fresh_recovery_codes(container: Any, user: Any) -> bool:
+    """Whether recovery codes were just generated and wait to be shown to this person."""
+    mfa = container.ext.get("mfa")
+    return mfa is not None and hasattr(mfa, "shown_codes") and mfa.shown_codes(user) is not None

@@ -1,0 +1,251 @@
+"""kAuth pages: the devices list, "Add kAuth" (QR code), removal, and the sign-in waiting page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import flash
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext as plural
+from flask_login import current_user
+from flask_login import login_required
+from werkzeug.wrappers import Response as BaseResponse
+
+from idp.auth.service import Flow
+from idp.auth.views import FLOW_KEY
+from idp.auth.views import finish
+from idp.errors import AuthenticationError
+from idp.errors import FlowError
+from idp.errors import NotFoundError
+from idp.kauth import fresh_recovery_codes
+from idp.kauth.errors import ApprovalBusyError
+from idp.kauth.errors import ApprovalCappedError
+from idp.kauth.errors import TooManyDevicesError
+from idp.kauth.forms import ApprovalForm
+from idp.kauth.forms import RemoveForm
+from idp.kauth.service import AMR
+from idp.kauth.service import KauthService
+from idp.model import User
+from idp.web.current import recent_auth_required
+from idp.web.current import request_context
+from idp.web.current import services
+from idp.web.i18n import translate_error
+
+bp = Blueprint("kauth", __name__)
+
+CHALLENGE_KEY = "kauth_challenge"
+FAILED = {"denied", "wrong_number", "reported"}
+
+
+def kauth() -> KauthService:
+    service: KauthService = services().ext["kauth"]
+    return service
+
+
+def review_status(user: User) -> str:
+    # The plural is extracted from templates/kauth/devices.html, which shows the same phrase
+    # (the Python extractor is configured to read ngettext as singular-only).
+    count = len(kauth().devices_of(user))
+    return str(plural("%(num)d kAuth device", "%(num)d kAuth devices", count) if count else _("Off"))
+
+
+def enrolment_link(token: str) -> str:
+    """What the QR code holds: the server the device must reach, and the single-use token.
+    The server is the address this page was served from, so the device reaches the same one."""
+    from urllib.parse import urlencode
+
+    return "kauth://enrol?" + urlencode({"v": "1", "server": request.url_root.rstrip("/"), "token": token})
+
+
+# -- managing devices --------------------------------------------------------------------
+
+
+@bp.get("/security/kauth")
+@login_required  # type: ignore[untyped-decorator]
+def devices() -> str:
+    return render_template("kauth/devices.html", devices=kauth().devices_of(current_user.user))
+
+
+@bp.get("/security/kauth/add")
+@recent_auth_required
+def add() -> str | BaseResponse:
+    try:
+        enrolment = kauth().start_enrolment(current_user.user)
+    except TooManyDevicesError as exc:
+        flash(translate_error(exc), "warning")
+        return redirect(url_for("kauth.devices"))
+    link = enrolment_link(enrolment.token)
+    qr = segno.make(link, error="m").svg_inline(scale=4, title=_("kAuth enrolment code"))
+    return render_template(
+        "kauth/add.html", link=link, qr=qr, expires_at=enrolment.expires_at,
+        status_url=url_for("kauth.enrol_status", h=enrolment.handle),
+        interval=services().settings.kauth.poll_interval,
+    )
+
+
+@bp.get("/security/kauth/add/status")
+@login_required  # type: ignore[untyped-decorator]
+def enrol_status() -> Response:
+    result = kauth().enrolment_status(current_user.user, request.args.get("h", ""))
+    if isinstance(result, str):
+        payload: dict[str, Any] = {"status": result}
+    else:
+        payload = {"status": "done", "device": result.name,
+                   "message": _("%(device)s is ready to approve your sign-ins.", device=result.name)}
+        if "mfa.recovery_codes" in current_app.view_functions and fresh_recovery_codes(services(), current_user.user):
+            payload["next"] = url_for("mfa.recovery_codes")
+            payload["next_label"] = _("Save your recovery codes now")
+    response = jsonify(payload)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/security/kauth/devices/<device_id>/remove", methods=["GET", "POST"])
+@login_required  # type: ignore[untyped-decorator]
+def remove(device_id: str) -> str | BaseResponse | tuple[str, int]:
+    user = current_user.user
+    device = next((d for d in kauth().devices_of(user) if d.id == device_id), None)
+    if device is None:
+        flash(_("This device is not enrolled on your account."), "warning")
+        return redirect(url_for("kauth.devices"))
+    form = RemoveForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            ctx = request_context()
+            try:
+                services().signin.reauthenticate(user, current_user.session, form.password.data or "", ctx)
+            except AuthenticationError:
+                form.password.errors.append(_("Wrong password."))
+            else:
+                try:
+                    kauth().remove_device(user, device.id, ctx)
+                except NotFoundError as exc:
+                    flash(translate_error(exc), "warning")
+                else:
+                    flash(_("%(device)s was removed. It can no longer approve your sign-ins.", device=device.name),
+                          "success")
+                return redirect(url_for("kauth.devices"))
+        return render_template("kauth/remove.html", form=form, device=device), 401
+    return render_template("kauth/remove.html", form=form, device=device)
+
+
+# -- signing in --------------------------------------------------------------------------
+
+
+def _restart() -> BaseResponse:
+    flash(_("Your sign-in has expired. Please start again."), "warning")
+    session.pop(FLOW_KEY, None)
+    session.pop(CHALLENGE_KEY, None)
+    return redirect(url_for("auth.identify"))
+
+
+def _not_here() -> BaseResponse:
+    """Back to the flow's current step: before the password, no approval request is sent."""
+    try:
+        flow = services().signin.load(session.get(FLOW_KEY))
+    except FlowError:
+        return _restart()
+    return redirect(url_for("auth.password")) if flow.step == "password" else _restart()
+
+
+def _flow_and_user() -> tuple[Flow, User] | None:
+    try:
+        flow = services().signin.load(session.get(FLOW_KEY))
+    except FlowError:
+        return None
+    if flow.step != "factor" or "kauth" not in flow.factors or flow.user_id is None:
+        return None
+    user = services().users.get(flow.user_id)
+    return (flow, user) if user is not None and user.is_active else None
+
+
+def _others(flow: Flow) -> list[Any]:
+    """The flow's other second factors, for "use another way"."""
+    found = (services().factors.get(name) for name in flow.factors if name != "kauth")
+    return [f for f in found if f is not None]
+
+
+def _page(flow: Flow, *, status: str, number: int | None = None, message: str = "", code: int = 200) -> Any:
+    return render_template(
+        "kauth/signin.html", form=ApprovalForm(), status=status, number=number, message=message,
+        others=_others(flow), status_url=url_for("kauth.signin_status"),
+        interval=services().settings.kauth.poll_interval,
+        ttl_minutes=max(1, services().settings.kauth.challenge_ttl // 60),
+    ), code
+
+
+@bp.route("/login/kauth", methods=["GET", "POST"])
+def signin() -> Any:
+    found = _flow_and_user()
+    if found is None:
+        return _not_here()
+    flow, user = found
+    service = kauth()
+    if request.method == "POST":
+        form = ApprovalForm()
+        if not form.validate_on_submit():
+            return redirect(url_for("kauth.signin"))
+        challenge_id = session.get(CHALLENGE_KEY, "")
+        if form.action.data == "resend" or not challenge_id:
+            session.pop(CHALLENGE_KEY, None)
+            return redirect(url_for("kauth.signin"))
+        return _conclude(flow, user, challenge_id)
+    waiting = service.waiting(user.id, session.get(CHALLENGE_KEY, ""), flow.id)
+    if waiting is not None:
+        return _page(flow, status="pending", number=waiting.number)
+    try:
+        challenge = service.open_challenge(
+            user, flow.id, request_context(), application=str(flow.extra.get("client_name", ""))
+        )
+    except (ApprovalBusyError, ApprovalCappedError) as exc:
+        return _page(flow, status="unavailable", message=translate_error(exc), code=exc.status)
+    session[CHALLENGE_KEY] = challenge.id
+    return _page(flow, status="pending", number=challenge.number)
+
+
+def _conclude(flow: Flow, user: User, challenge_id: str) -> Any:
+    ctx = request_context()
+    signin = services().signin
+    try:
+        challenge = kauth().conclude(user.id, challenge_id, flow.id)
+    except FlowError:
+        session.pop(CHALLENGE_KEY, None)
+        return redirect(url_for("kauth.signin"))
+    if challenge.status == "pending":
+        return _page(flow, status="pending", number=challenge.number)
+    session.pop(CHALLENGE_KEY, None)
+    if challenge.status == "approved":
+        try:
+            outcome = signin.factor_passed(flow.id, "kauth", AMR, ctx)
+        except FlowError:
+            return _restart()
+        return finish(outcome)
+    if challenge.status in FAILED:
+        signin.factor_failed(flow.id, "kauth", ctx)
+        messages = {
+            "denied": _("The sign-in was refused on your device."),
+            "wrong_number": _("The number chosen on your device did not match. The sign-in was refused."),
+            "reported": _("You reported that this sign-in was not you. It was refused and we e-mailed you."),
+        }
+        return _page(flow, status="failed", message=messages[challenge.status], code=401)
+    return _page(flow, status="expired", message=_("The request expired before it was answered."))
+
+
+@bp.get("/login/kauth/status")
+def signin_status() -> Response:
+    found = _flow_and_user()
+    challenge_id = session.get(CHALLENGE_KEY, "")
+    status = kauth().challenge_status(found[1].id, challenge_id) if found and challenge_id else "expired"
+    response = jsonify({"status": status})
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,130 @@
+"""Second factors: TOTP, WebAuthn security keys and passkeys, recovery codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from idp.errors import N_
+from idp.model import User
+
+
+@dataclass
+class _Factor:
+    """One way of passing the sign-in's second step (see idp.auth.factors.Factor)."""
+
+    service: Any
+    name: str
+    label: str
+    endpoint: str
+    kind: str
+    fallback: bool = False
+
+    def enrolled(self, user: User) -> bool:
+        if self.kind == "totp":
+            return bool(self.service.has_totp(user))
+        if self.kind == "webauthn":
+            return bool(self.service.credentials(user))
+        return bool(self.service.codes_left(user))
+
+    def last_used(self, user: User) -> dt.datetime | None:
+        if self.kind == "recovery":
+            return None
+        result: dt.datetime | None = self.service.last_used(user, self.kind)
+        return result
+
+
+@dataclass(frozen=True)
+class _Alternative:
+    label: Any
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class _ReauthMethod:
+    """Shown on /reauth to accounts that have a second factor."""
+
+    service: Any
+    label: Any
+    endpoint: str
+
+    def available(self, user: User) -> bool:
+        return bool(self.service.factor_count(user))
+
+
+def init_app(app: Any, container: Any) -> None:
+    from flask_babel import lazy_gettext
+
+    # Plural forms are extracted from templates/mfa/overview.html, which shows the same
+    # phrases (the Python extractor here reads `ngettext` as singular-only).
+    from flask_babel import ngettext as plural
+
+    from idp.mfa import signin
+    from idp.mfa import views
+    from idp.mfa.service import MfaService
+    from idp.mfa.webauthn import RelyingParty
+    from idp.mfa.webauthn import derive
+    from idp.security.review import ReviewItem
+    from idp.stores.mfa import RedisMfaStore
+    from idp.stores.mfa import SqlMfaStore
+    from idp.stores.redis import Keys
+
+    settings = container.settings
+    conf = settings.mfa
+    rp_id, origin = derive(settings.server.base_url, conf.rp_id, conf.origin)
+    secret = settings.secret_key.get_secret_value() or "testing-only"
+    service = MfaService(
+        sql=SqlMfaStore(container.db),
+        cache=RedisMfaStore(container.redis, Keys(settings.redis.key_prefix)),
+        rp=RelyingParty(rp_id=rp_id, rp_name=conf.rp_name or settings.site_name, origin=origin),
+        box=container.secrets, events=container.events, mail=container.mail, clock=container.clock,
+        issuer=conf.totp_issuer or settings.site_name,
+        recovery_key=hashlib.sha256(f"idp-mfa-recovery-v1\x00{secret}".encode()).digest(),
+        recovery_count=conf.recovery_codes, warn_below=conf.recovery_warn_below,
+        challenge_ttl=conf.challenge_ttl, sessions=container.sessions, lockout=container.lockout,
+    )
+    container.ext["mfa"] = service
+    app.register_blueprint(views.bp)
+    app.register_blueprint(signin.bp)
+
+    container.factors.register(_Factor(service, "totp", N_("Authenticator app"), "mfa_signin.totp", "totp"))
+    container.factors.register(
+        _Factor(service, "webauthn", N_("Security key or passkey"), "mfa_signin.webauthn", "webauthn")
+    )
+    container.factors.register(
+        _Factor(service, "recovery", N_("Recovery code"), "mfa_signin.recovery", "recovery", fallback=True)
+    )
+    container.alternatives.append(_Alternative(lazy_gettext("Sign in with a passkey"), "mfa_signin.passkey"))
+    container.nav.append((N_("Two-step verification"), "mfa.overview"))
+    # Other ways to confirm it is you on /reauth (a list any feature may add to).
+    app.jinja_env.globals.setdefault("reauth_alternatives", []).append(
+        _ReauthMethod(service, lazy_gettext("Use your authenticator app or security key"), "mfa.reauth")
+    )
+
+    def keys_status(user: User) -> str:
+        creds = service.credentials(user)
+        passkeys = sum(1 for c in creds if c.kind == "passkey")
+        keys = len(creds) - passkeys
+        parts = []
+        if keys:
+            parts.append(str(plural("%(num)d security key", "%(num)d security keys", keys)))
+        if passkeys:
+            parts.append(str(plural("%(num)d passkey", "%(num)d passkeys", passkeys)))
+        return ", ".join(parts) or str(lazy_gettext("None"))
+
+    def totp_status(user: User) -> str:
+        return str(lazy_gettext("On") if service.has_totp(user) else lazy_gettext("Off"))
+
+    def codes_status(user: User) -> str:
+        if service.factor_count(user) == 0:
+            return str(lazy_gettext("Off"))
+        left = service.codes_left(user)
+        return str(plural("%(num)d recovery code left", "%(num)d recovery codes left", left))
+
+    container.review.extend([
+        ReviewItem(N_("Authenticator app"), "mfa.overview", totp_status),
+        ReviewItem(N_("Security keys and passkeys"), "mfa.overview", keys_status),
+        ReviewItem(N_("Recovery codes"), "mfa.overview", codes_status),
+    ])

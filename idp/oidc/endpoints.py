@@ -1,0 +1,112 @@
+"""Authlib endpoint subclasses: revocation (RFC 7009) and introspection (RFC 7662), for JWT
+access tokens and opaque refresh tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from typing import ClassVar
+
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+
+from idp.events import EventTag
+from idp.oidc.records import RefreshRecord
+
+AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+@dataclass
+class FoundToken:
+    """An access token's claims or a refresh token's record, as the endpoints see it."""
+
+    kind: str  # access_token | refresh_token
+    client_id: str
+    claims: dict[str, Any] | None = None
+    record: RefreshRecord | None = None
+    live: bool = True
+
+    def check_client(self, client: Any) -> bool:
+        return bool(self.client_id == client.client_id)
+
+    def is_expired(self) -> bool:
+        return not self.live
+
+    def is_revoked(self) -> bool:
+        return not self.live
+
+
+def _find(server: Any, token: str, hint: str | None) -> FoundToken | None:
+    service = server.oidc
+    order = ["refresh_token", "access_token"] if hint == "refresh_token" else ["access_token", "refresh_token"]
+    for kind in order:
+        if kind == "access_token" and token.count(".") == 2:
+            claims = service.tokens.verify_access_token(token)
+            if claims is not None:
+                return FoundToken("access_token", str(claims.get("client_id")), claims=claims)
+        if kind == "refresh_token" and token.count(".") == 0:
+            record = service.tokens.find_refresh(token)
+            if record is not None:
+                return FoundToken("refresh_token", record.client_id, record=record,
+                                  live=service.tokens.is_live(record))
+    return None
+
+
+class IdpRevocationEndpoint(RevocationEndpoint):  # type: ignore[misc]
+    """Revoking a refresh token revokes its family (and their access tokens); revoking an access
+    token denies it until it expires. Public clients revoke with their client_id alone."""
+
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = [*AUTH_METHODS, "none"]
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> FoundToken | None:
+        return _find(self.server, token_string, token_type_hint)
+
+    def revoke_token(self, token: FoundToken, request: Any) -> None:
+        service = self.server.oidc
+        user_id = None
+        if token.kind == "access_token" and token.claims is not None:
+            service.tokens.deny(token.claims.get("jti"), token.claims.get("exp"))
+        elif token.record is not None:
+            service.tokens.revoke_family(token.record.family)
+            user_id = token.record.user_id
+        service.events.record_event(
+            EventTag.OIDC_TOKEN_REVOKED, ctx=self.server.request_context(), user_id=user_id,
+            product=token.client_id, details={"what": token.kind},
+        )
+
+
+class IdpIntrospectionEndpoint(IntrospectionEndpoint):  # type: ignore[misc]
+    """A client may introspect the tokens issued to it; a service client (a resource server)
+    may introspect any access token."""
+
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = AUTH_METHODS
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> FoundToken | None:
+        return _find(self.server, token_string, token_type_hint)
+
+    def authenticate_token(self, request: Any, client: Any) -> FoundToken | None:
+        self.check_params(request, client)
+        token = self.query_token(request.form["token"], request.form.get("token_type_hint"))
+        if token is not None and self.check_permission(token, client, request):
+            return token
+        return None
+
+    def check_permission(self, token: FoundToken, client: Any, request: Any) -> bool:
+        if token.client_id == client.client_id:
+            return True
+        return token.kind == "access_token" and client.record.kind == "service"
+
+    def introspect_token(self, token: FoundToken) -> dict[str, Any]:
+        if token.claims is not None:
+            c = token.claims
+            out = {k: c[k] for k in ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti") if k in c}
+            return out | {"active": True, "token_type": "Bearer"}
+        record = token.record
+        assert record is not None  # noqa: S101 - a FoundToken has claims or a record
+        user = self.server.oidc.users.get(record.user_id)
+        return {
+            "active": True, "scope": record.scope, "client_id": record.client_id,
+            "sub": user.subject if user else None, "exp": int(record.expires_at.timestamp()),
+            "iat": int(record.created_at.timestamp()), "iss": self.server.oidc.issuer,
+            "token_type": "refresh_token",
+        }

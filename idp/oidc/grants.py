@@ -1,0 +1,196 @@
+"""Authlib grant subclasses (the authorization code, refresh token and client credentials grants,
+the OpenID Connect extensions, and PKCE S256-only). Storage goes through the OIDC service."""
+
+from __future__ import annotations
+
+from typing import Any
+from typing import ClassVar
+
+from authlib.oauth2.rfc6749 import InvalidGrantError
+from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core import OpenIDCode
+from authlib.oidc.core import OpenIDToken
+
+from idp.oidc import claims as claims_mod
+from idp.oidc.models import AuthorizationCode
+from idp.oidc.models import Client
+from idp.oidc.models import EndUser
+from idp.oidc.records import RefreshRecord
+from idp.oidc.tokens import GrantContext
+from idp.oidc.tokens import Issued
+
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+
+def _oidc(grant: Any) -> Any:
+    return grant.server.oidc
+
+
+class S256Only(CodeChallenge):  # type: ignore[misc]
+    """PKCE with S256 only, required for public clients and checked at the authorization
+    endpoint (so a public client's request without a challenge never gets a code)."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge") and grant.request.client.is_public:
+            raise InvalidRequestError("PKCE (code_challenge with S256) is required for this client.")
+        if data.get("code_challenge") and not data.get("code_challenge_method"):
+            # RFC 7636 defaults to plain, which we refuse: say so instead of guessing.
+            raise InvalidRequestError("code_challenge_method must be S256.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+class IdpOpenIDCode(OpenIDCode):  # type: ignore[misc]
+    """ID tokens for the code flow, built by the token service (explicit kid, sid, acr/amr,
+    scope claims left to userinfo). Nonces are the relying party's to check: none is required."""
+
+    def exists_nonce(self, nonce: str, request: Any) -> bool:
+        return False
+
+    def encode_id_token(self, token: dict[str, Any], request: Any) -> str:
+        ctx: GrantContext = request.grant_context
+        return _oidc_of(request).tokens.id_token(ctx, token.get("access_token"))  # type: ignore[no-any-return]
+
+
+class RefreshIDToken(OpenIDToken):  # type: ignore[misc]
+    """A fresh ID token on refresh, keeping the original auth_time, sub, aud and azp (no nonce)."""
+
+    def encode_id_token(self, token: dict[str, Any], request: Any) -> str:
+        return IdpOpenIDCode.encode_id_token(self, token, request)
+
+    def __call__(self, grant: Any) -> None:
+        grant.register_hook("after_create_token_response", self.process_token)
+
+
+def _oidc_of(request: Any) -> Any:
+    return request.oidc_service
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = AUTH_METHODS
+
+    def save_authorization_code(self, code: str, request: Any) -> None:
+        end_user: EndUser = request.user
+        data = request.payload.data
+        client: Client = request.client
+        _oidc(self).save_code(code, AuthorizationCode(
+            code_hash="", client_id=client.client_id, redirect_uri=request.payload.redirect_uri,
+            scope=request.scope or "", user_id=end_user.user.id, auth_time=end_user.auth_time,
+            sid=end_user.sid, nonce=data.get("nonce") or None, acr=claims_mod.acr_for(end_user.amr),
+            amr=end_user.amr, claims=claims_mod.parse_claims_request(data.get("claims")),
+            code_challenge=data.get("code_challenge") or None,
+            code_challenge_method=data.get("code_challenge_method") or None,
+        ))
+
+    def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
+        return _oidc(self).redeem_code(code, client.client_id)  # type: ignore[no-any-return]
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        """Already gone: redeem_code took it atomically."""
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> Any:
+        user = _oidc(self).users.get(authorization_code.user_id)
+        return user if user is not None and user.is_active else None
+
+    def generate_token(self, user: Any = None, scope: str | None = None, grant_type: str | None = None,
+                       expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
+        code: AuthorizationCode = self.request.authorization_code
+        client: Client = self.request.client
+        ctx = GrantContext(
+            client=client.record, user=user, scope=code.scope, auth_time=code.auth_time, acr=code.acr,
+            amr=code.amr, sid=code.sid, claims=code.claims, nonce=code.nonce,
+        )
+        return _issue(self, ctx)
+
+
+def _issue(grant: Any, ctx: GrantContext) -> dict[str, Any]:
+    service = _oidc(grant)
+    scopes = ctx.scope.split()
+    refresh = "refresh_token" in ctx.client.grant_types and (
+        "offline_access" in scopes or ctx.client.always_refresh
+    )
+    issued: Issued = service.tokens.issue(ctx, with_refresh=refresh)
+    grant.request.grant_context = ctx
+    grant.request.issued = issued
+    grant.request.oidc_service = service
+    return issued.response
+
+
+class RefreshCredential:
+    """A live refresh token as Authlib's refresh grant sees it."""
+
+    def __init__(self, record: RefreshRecord) -> None:
+        self.record = record
+
+    def check_client(self, client: Client) -> bool:
+        return bool(self.record.client_id == client.client_id)
+
+    def get_scope(self) -> str:
+        return self.record.scope
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+    """Rotation at every use; a spent token presented again revokes its whole family; a token
+    is accepted only from the client it was issued to."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> Any:
+        service = _oidc(self)
+        record = service.tokens.find_refresh(refresh_token)
+        client: Client = self.request.client
+        if record is None or record.client_id != client.client_id:
+            return None
+        if record.used_at is not None and record.revoked_at is None:
+            service.refresh_reused(record)
+            return None
+        if not service.tokens.is_live(record):
+            return None
+        return RefreshCredential(record)
+
+    def _validate_token_scope(self, token: Any) -> None:
+        scope = self.request.payload.scope
+        if scope and not set(scope.split()) <= set(token.record.scope.split()):
+            from authlib.oauth2.rfc6749 import InvalidScopeError
+
+            raise InvalidScopeError()
+
+    def authenticate_user(self, refresh_token: Any) -> Any:
+        user = _oidc(self).users.get(refresh_token.record.user_id)
+        return user if user is not None and user.is_active else None
+
+    def generate_token(self, user: Any = None, scope: str | None = None, grant_type: str | None = None,
+                       expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
+        record = self.request.refresh_token.record
+        service = _oidc(self)
+        if not service.tokens.spend(record):
+            # Lost a race with another use of the same token: that is reuse too.
+            service.refresh_reused(record)
+            raise InvalidGrantError("The refresh token was already used.")
+        client: Client = self.request.client
+        ctx = GrantContext(
+            client=client.record, user=user, scope=scope or record.scope, auth_time=record.auth_time,
+            acr=record.acr, amr=record.amr, sid=record.sid, claims=record.claims, family=record.family,
+        )
+        return _issue(self, ctx)
+
+    def revoke_old_credential(self, refresh_token: Any) -> None:
+        """Spent in generate_token, before the new token was issued."""
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic", "client_secret_post"]
+
+    def generate_token(self, user: Any = None, scope: str | None = None, grant_type: str | None = None,
+                       expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
+        client: Client = self.request.client
+        granted = client.get_allowed_scope(scope)
+        # No person, so no identity scopes.
+        granted = " ".join(s for s in granted.split() if s not in claims_mod.SCOPES)
+        return _issue(self, GrantContext(client=client.record, user=None, scope=granted))

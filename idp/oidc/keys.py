@@ -1,0 +1,157 @@
+"""Signing keys: generated here, stored with the private part encrypted, rotated and pruned; the JWKS."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+from typing import Protocol
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey
+from joserfc.jwk import KeySet
+from joserfc.jwk import RSAKey
+
+from idp.clock import Clock
+from idp.crypto import SecretBox
+from idp.oidc.records import KeyRecord
+
+SUPPORTED = ("RS256", "ES256")
+
+
+class KeyStore(Protocol):
+    def add(self, *, kid: str, alg: str, private_jwk: str, public_jwk: dict[str, Any], now: dt.datetime) -> None: ...
+    def all(self) -> list[KeyRecord]: ...
+    def retire(self, kids: list[str], now: dt.datetime) -> None: ...
+    def prune(self, retired_before: dt.datetime) -> list[str]: ...
+
+
+class InvalidSignature(Exception):
+    """A JWT that is not signed by one of our published keys (or is malformed)."""
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    active: dict[str, RSAKey | ECKey]  # alg -> the newest unretired key
+    public: KeySet  # every published key, public parts only
+    jwks: dict[str, Any]
+    loaded_at: float
+
+
+class KeyService:
+    """Each algorithm has one active key (the newest not retired) that signs, named by its `kid`
+    in every header. Retired keys stay published so tokens they signed still verify, until
+    `prune()` drops those retired longer ago than the longest token lifetime."""
+
+    def __init__(
+        self, store: KeyStore, box: SecretBox, clock: Clock, *, algorithms: list[str], rsa_size: int,
+        cache_seconds: int, max_token_lifetime: int,
+    ) -> None:
+        self.store, self.box, self.clock = store, box, clock
+        self.algorithms = [a for a in algorithms if a in SUPPORTED]
+        self.rsa_size, self.cache_seconds = rsa_size, cache_seconds
+        self.max_token_lifetime = max_token_lifetime
+        self._lock = threading.Lock()
+        self._loaded: _Loaded | None = None
+
+    # -- generation and lifecycle -------------------------------------------------------
+
+    def _generate(self, alg: str) -> None:
+        now = self.clock.now()
+        kid = f"{now:%Y%m%d}-{alg.lower()}-{secrets.token_hex(4)}"
+        params = {"kid": kid, "use": "sig", "alg": alg}
+        key: RSAKey | ECKey
+        if alg == "RS256":
+            key = RSAKey.generate_key(self.rsa_size, parameters=params, private=True)  # type: ignore[arg-type]
+        else:
+            key = ECKey.generate_key("P-256", parameters=params, private=True)  # type: ignore[arg-type]
+        private = json.dumps(key.as_dict(private=True))
+        self.store.add(kid=kid, alg=alg, private_jwk=self.box.encrypt(private),
+                       public_jwk=key.as_dict(private=False), now=now)
+
+    def ensure(self) -> None:
+        """Generate a key for every configured algorithm that has no active key yet."""
+        active = {r.alg for r in self.store.all() if r.retired_at is None}
+        missing = [alg for alg in self.algorithms if alg not in active]
+        for alg in missing:
+            self._generate(alg)
+        if missing:
+            self._loaded = None
+
+    def rotate(self) -> list[str]:
+        """New keys sign from now on; the old ones are retired but stay published."""
+        old = [r.kid for r in self.store.all() if r.retired_at is None]
+        for alg in self.algorithms:
+            self._generate(alg)
+        self.store.retire(old, self.clock.now())
+        self._loaded = None
+        return old
+
+    def prune(self) -> list[str]:
+        """Drop retired keys whose tokens have all expired (retired more than the longest token
+        lifetime ago, plus a minute for clock skew)."""
+        cutoff = self.clock.now() - dt.timedelta(seconds=self.max_token_lifetime + 60)
+        dropped = self.store.prune(cutoff)
+        self._loaded = None
+        return dropped
+
+    def records(self) -> list[KeyRecord]:
+        return self.store.all()
+
+    # -- use ----------------------------------------------------------------------------
+
+    def _load(self) -> _Loaded:
+        loaded = self._loaded
+        if loaded is not None and time.monotonic() - loaded.loaded_at < self.cache_seconds:
+            return loaded
+        with self._lock:
+            self.ensure()
+            records = self.store.all()
+            active: dict[str, RSAKey | ECKey] = {}
+            public_keys = []
+            for record in records:
+                public_keys.append(record.public_jwk)
+                if record.retired_at is None:
+                    data = json.loads(self.box.decrypt_str(record.private_jwk))
+                    key = RSAKey.import_key(data) if record.alg == "RS256" else ECKey.import_key(data)
+                    active[record.alg] = key  # records are oldest first: the newest wins
+            public = KeySet.import_key_set({"keys": public_keys})
+            loaded = _Loaded(active, public, {"keys": public_keys}, time.monotonic())
+            self._loaded = loaded
+            return loaded
+
+    def jwks(self) -> dict[str, Any]:
+        return self._load().jwks
+
+    def sign(self, claims: dict[str, Any], *, alg: str = "RS256", typ: str = "JWT") -> str:
+        """A JWS over `claims` with the active key of `alg`, its `kid` named in the header."""
+        loaded = self._load()
+        key = loaded.active.get(alg) or loaded.active["RS256"]
+        alg = key.get("alg") or alg  # type: ignore[assignment]
+        header = {"alg": alg, "kid": key.kid, "typ": typ}
+        return jwt.encode(header, claims, key, algorithms=[alg])
+
+    def verify(self, token: str, *, typ: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(header, claims) of a token signed by one of our published keys; raises InvalidSignature.
+        Checks only the signature and `typ`; the caller checks the claims it relies on."""
+        if not token or len(token) > 8192:
+            raise InvalidSignature("empty or oversized token")
+        loaded = self._load()
+        try:
+            decoded = jwt.decode(token, loaded.public, algorithms=list(SUPPORTED))
+        except (JoseError, ValueError, KeyError, TypeError) as exc:
+            # An unknown kid may be a key another process just created: reload once.
+            self._loaded = None
+            try:
+                decoded = jwt.decode(token, self._load().public, algorithms=list(SUPPORTED))
+            except (JoseError, ValueError, KeyError, TypeError):
+                raise InvalidSignature(str(exc)) from None
+        header = dict(decoded.header)
+        if typ is not None and str(header.get("typ", "")).lower() not in (typ, f"application/{typ}"):
+            raise InvalidSignature("unexpected token type")
+        return header, dict(decoded.claims)

@@ -1,0 +1,399 @@
+"""OpenID Provider endpoints: discovery, JWKS, authorization (with sign-in, consent and prompt
+handling), token, userinfo, revocation, introspection and RP-initiated logout."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from flask import Blueprint
+from flask import Response
+from flask import jsonify
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session as flask_session
+from flask import url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from idp.errors import ValidationError
+from idp.oidc import claims as claims_mod
+from idp.oidc.forms import ConsentForm
+from idp.oidc.forms import LogoutForm
+from idp.oidc.models import EndUser
+from idp.oidc.service import OidcService
+from idp.web.current import request_context
+from idp.web.current import services
+
+bp = Blueprint("oidc", __name__)
+
+LOCALES = ("en", "fr")
+
+
+def _oidc() -> OidcService:
+    service: OidcService = services().ext["oidc"].service
+    return service
+
+
+def _server() -> Any:
+    return services().ext["oidc"].server
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def _ui_locale(data: Any) -> str | None:
+    for tag in str(data.get("ui_locales") or "").split():
+        base = tag.split("-")[0].lower()
+        if base in LOCALES:
+            return base
+    return None
+
+
+def error_page(message: str, status: int = 400) -> tuple[str, int]:
+    """The authorization endpoint's answer when it must not redirect (unknown client, bad redirect_uri)."""
+    return render_template("oidc/error.html", message=message), status
+
+
+# -- discovery and keys ----------------------------------------------------------------
+
+
+@bp.get("/.well-known/openid-configuration")
+def discovery() -> Response:
+    ext = services().ext["oidc"]
+    iss = ext.issuer
+    metadata = {
+        "issuer": iss,
+        "authorization_endpoint": f"{iss}/oauth/authorize",
+        "token_endpoint": f"{iss}/oauth/token",
+        "userinfo_endpoint": f"{iss}/oauth/userinfo",
+        "jwks_uri": f"{iss}/oauth/jwks",
+        "end_session_endpoint": f"{iss}/oauth/logout",
+        "revocation_endpoint": f"{iss}/oauth/revoke",
+        "introspection_endpoint": f"{iss}/oauth/introspect",
+        "scopes_supported": list(claims_mod.SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ext.algorithms,
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": claims_mod.SUPPORTED_CLAIMS,
+        "claims_parameter_supported": True,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "acr_values_supported": list(claims_mod.ACR_VALUES),
+        "prompt_values_supported": ["none", "login", "consent"],
+        "ui_locales_supported": list(LOCALES),
+        "claim_types_supported": ["normal"],
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "authorization_response_iss_parameter_supported": True,
+    }
+    response = jsonify(metadata)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/oauth/jwks")
+def jwks() -> Response:
+    response = jsonify(_oidc().keys.jwks())
+    # Short: a rotated key must reach relying parties before it signs.
+    response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# -- authorization ---------------------------------------------------------------------
+
+
+def _redirect_to_client(redirect_uri: str, params: dict[str, str | None]) -> BaseResponse:
+    """A redirect back to the relying party, always naming us (RFC 9207 `iss`)."""
+    values = {k: v for k, v in params.items() if v is not None}
+    values["iss"] = services().ext["oidc"].issuer
+    sep = "&" if "?" in redirect_uri else "?"
+    return _no_store(redirect(f"{redirect_uri}{sep}{urlencode(values)}"))  # type: ignore[arg-type]
+
+
+def _oauth_error(error: OAuth2Error) -> Any:
+    if error.redirect_uri:
+        return _redirect_to_client(error.redirect_uri, {
+            "error": error.error, "error_description": error.description or None, "state": error.state,
+        })
+    message = {
+        "invalid_client": _("This application is not known here."),
+    }.get(error.error, _("The application sent an invalid sign-in request: %(detail)s",
+                          detail=error.description or error.error))
+    return error_page(message)
+
+
+def _parked_request(params: dict[str, str]) -> OAuth2Request:
+    oauth_request = OAuth2Request("GET", request.url, headers=request.headers)
+    oauth_request.payload = BasicOAuth2Payload(params)
+    return oauth_request
+
+
+@bp.route("/oauth/authorize", methods=["GET", "POST"])
+def authorize() -> Any:
+    resume = request.args.get("resume")
+    if resume:
+        parked = _oidc().parked(resume)
+        if parked is None:
+            return error_page(_("This sign-in request has expired. Go back to the application and start again."))
+        return _authorize(_parked_request(parked["params"]), parked["params"], parked["seen"], resume)
+    params = {k: v for k, v in request.values.items() if len(v) <= 4096}
+    return _authorize(None, params, None, None)
+
+
+def _signed_in() -> Any:
+    return current_user if current_user.is_authenticated else None
+
+
+def _authorize(oauth_request: OAuth2Request | None, params: dict[str, str], seen: int | None,
+               resume: str | None) -> Any:
+    oidc = _oidc()
+    signed_in = _signed_in()
+    end_user = None
+    if signed_in is not None:
+        s = signed_in.session
+        end_user = EndUser(signed_in.user, s.auth_time, list(s.amr), s.handle)
+    try:
+        grant = _server().get_consent_grant(request=oauth_request, end_user=end_user)
+    except OAuth2Error as error:
+        return _oauth_error(error)
+    data = grant.request.payload.data
+    redirect_uri = grant.redirect_uri
+    state = data.get("state")
+
+    def fail(error: str, description: str | None = None) -> BaseResponse:
+        return _redirect_to_client(redirect_uri, {"error": error, "error_description": description, "state": state})
+
+    prompts = set(str(data.get("prompt") or "").split())
+    max_age: int | None = None
+    if data.get("max_age") not in (None, ""):
+        try:
+            max_age = int(data["max_age"])
+        except ValueError:
+            return fail("invalid_request", "max_age must be a number of seconds")
+        if max_age < 0:
+            return fail("invalid_request", "max_age must be a number of seconds")
+    try:
+        claims_mod.parse_claims_request(data.get("claims"))
+    except ValidationError as exc:
+        return fail("invalid_request", str(exc))
+    hint = None
+    if data.get("id_token_hint"):
+        hint = oidc.check_id_token_hint(data["id_token_hint"])
+        if hint is None:
+            return fail("invalid_request", "id_token_hint is not an ID token issued here")
+
+    now = int(oidc.clock.now().timestamp())
+    need_login = signed_in is None
+    if signed_in is not None:
+        if hint is not None and hint["sub"] != signed_in.user.subject:
+            return fail("login_required", "another person is signed in")
+        fresh = seen is not None and signed_in.session.auth_time >= seen
+        if not fresh and ("login" in prompts or (max_age is not None and now - signed_in.session.auth_time > max_age)):
+            need_login = True
+    client = grant.request.client.record
+    scope = grant.request.scope or ""
+
+    if "none" in prompts:
+        if need_login:
+            return fail("login_required")
+        if oidc.needs_consent(signed_in.user, client, scope):
+            return fail("consent_required")
+        return _issue(grant, end_user, resume)
+
+    if need_login:
+        request_id = resume or oidc.park_request(params, seen=now)
+        next_url = url_for("oidc.authorize", resume=request_id)
+        if signed_in is not None:
+            return redirect(url_for("auth.reauth", next=next_url))
+        args: dict[str, Any] = {"next": next_url}
+        if data.get("login_hint"):
+            args["login_hint"] = str(data["login_hint"])[:320]
+        if _ui_locale(data):
+            args["lang"] = _ui_locale(data)
+        return redirect(url_for("auth.identify", **args))
+
+    if "consent" in prompts or oidc.needs_consent(signed_in.user, client, scope):
+        request_id = resume or oidc.park_request(params, seen=seen or now)
+        form = ConsentForm(request_id=request_id)
+        locale = _ui_locale(data) or None
+        page_args = {"client": client, "scopes": [s for s in scope.split() if s != "openid"], "form": form,
+                     "user": signed_in.user}
+        if locale:
+            with force_locale(locale):
+                return render_template("oidc/consent.html", **page_args)
+        return render_template("oidc/consent.html", **page_args)
+    return _issue(grant, end_user, resume)
+
+
+def _issue(grant: Any, end_user: EndUser | None, resume: str | None) -> BaseResponse:
+    response = _server().create_authorization_response(request=grant.request, grant_user=end_user, grant=grant)
+    location = response.headers.get("Location", "")
+    if resume:
+        _oidc().unpark(resume)
+    if location:
+        sep = "&" if "?" in location else "?"
+        response.headers["Location"] = f"{location}{sep}{urlencode({'iss': services().ext['oidc'].issuer})}"
+    return _no_store(response)
+
+
+@bp.post("/oauth/consent")
+def consent() -> Any:
+    """The answer to the consent page (CSRF-checked): allow issues the code, deny tells the client."""
+    form = ConsentForm()
+    if not form.validate_on_submit():
+        return error_page(_("This form has expired. Go back to the application and start again."))
+    signed_in = _signed_in()
+    if signed_in is None:
+        return redirect(url_for("auth.identify"))
+    oidc = _oidc()
+    parked = oidc.parked(form.request_id.data)
+    if parked is None:
+        return error_page(_("This sign-in request has expired. Go back to the application and start again."))
+    s = signed_in.session
+    end_user = EndUser(signed_in.user, s.auth_time, list(s.amr), s.handle)
+    try:
+        grant = _server().get_consent_grant(request=_parked_request(parked["params"]), end_user=end_user)
+    except OAuth2Error as error:
+        return _oauth_error(error)
+    if form.decision.data != "allow":
+        oidc.unpark(form.request_id.data)
+        return _redirect_to_client(grant.redirect_uri, {
+            "error": "access_denied", "error_description": "the person declined",
+            "state": grant.request.payload.data.get("state"),
+        })
+    oidc.give_consent(signed_in.user, grant.request.client.record, grant.request.scope or "", request_context())
+    return _issue(grant, end_user, form.request_id.data)
+
+
+# -- token, userinfo, revocation, introspection ----------------------------------------
+
+
+@bp.post("/oauth/token")
+def token() -> Response:
+    return _no_store(_server().create_token_response())
+
+
+@bp.post("/oauth/revoke")
+def revoke() -> Response:
+    return _no_store(_server().create_endpoint_response("revocation"))
+
+
+@bp.post("/oauth/introspect")
+def introspect() -> Response:
+    return _no_store(_server().create_endpoint_response("introspection"))
+
+
+def _bearer_error(status: int, error: str, description: str) -> Response:
+    response = jsonify(error=error, error_description=description)
+    response.status_code = status
+    response.headers["WWW-Authenticate"] = f'Bearer error="{error}", error_description="{description}"'
+    return _no_store(response)
+
+
+@bp.route("/oauth/userinfo", methods=["GET", "POST"])
+def userinfo() -> Response:
+    """Claims of the token's scopes (and those asked for by name); the token comes in the
+    Authorization header or, for POST, in the form body (RFC 6750 §2.1-2.2), never both."""
+    header = request.headers.get("Authorization", "")
+    in_header = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    in_body = request.form.get("access_token", "") if request.method == "POST" else ""
+    if in_header and in_body:
+        return _bearer_error(400, "invalid_request", "the token was sent twice")
+    raw = in_header or in_body
+    if not raw:
+        response = jsonify(error="invalid_token", error_description="no access token")
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="userinfo"'
+        return _no_store(response)
+    oidc = _oidc()
+    body = oidc.tokens.verify_access_token(raw)
+    if body is None:
+        return _bearer_error(401, "invalid_token", "the access token is invalid, expired or revoked")
+    if "openid" not in str(body.get("scope", "")).split():
+        return _bearer_error(403, "insufficient_scope", "the token was not granted the openid scope")
+    user = services().ext["oidc"].subjects.by_subject(str(body.get("sub")))
+    if user is None or not user.is_active:
+        return _bearer_error(401, "invalid_token", "the account is no longer active")
+    claims = claims_mod.released(user, str(body.get("scope", "")), body.get("userinfo_claims"))
+    return _no_store(jsonify(claims))
+
+
+# -- RP-initiated logout ---------------------------------------------------------------
+
+
+@bp.route("/oauth/logout", methods=["GET", "POST"])
+def end_session() -> Any:
+    """Ends the browser session. Redirects only with a valid id_token_hint signed here and a
+    post_logout_redirect_uri registered exactly by that token's client; otherwise shows a page.
+    Without a valid hint a signed-in person is asked to confirm (no logout by a forged link)."""
+    oidc = _oidc()
+    values = request.values
+    hint = oidc.check_id_token_hint(values.get("id_token_hint"))
+    target = values.get("post_logout_redirect_uri")
+    client = None
+    if hint is not None:
+        aud = hint["aud"] if isinstance(hint["aud"], str) else (hint["aud"] or [None])[0]
+        client = oidc.clients.get(aud)
+        if values.get("client_id") and client is not None and values["client_id"] != client.client_id:
+            client = None
+    signed_in = _signed_in()
+    if signed_in is not None:
+        if hint is None or hint["sub"] != signed_in.user.subject:
+            form = LogoutForm()
+            return render_template("oidc/logout_confirm.html", form=form)
+        _end_current_session()
+    if client is not None and target and target in client.post_logout_redirect_uris:
+        state = values.get("state")
+        sep = "&" if "?" in target else "?"
+        response = redirect(f"{target}{sep}{urlencode({'state': state})}" if state else target)
+    else:
+        response = redirect(url_for("oidc.logged_out"))
+    response.delete_cookie(services().settings.session.cookie_name, path="/")
+    return _no_store(response)  # type: ignore[arg-type]
+
+
+def _end_current_session() -> None:
+    services().sessions.logout(current_user.session, request_context())
+    flask_session.clear()
+
+
+@bp.post("/oauth/logout/confirm")
+def logout_confirm() -> Any:
+    form = LogoutForm()
+    if form.validate_on_submit() and _signed_in() is not None:
+        _end_current_session()
+    response = redirect(url_for("oidc.logged_out"))
+    response.delete_cookie(services().settings.session.cookie_name, path="/")
+    return response
+
+
+@bp.get("/oauth/logged-out")
+def logged_out() -> str:
+    return render_template("oidc/logged_out.html")
+
+
+def exempt_from_csrf(app: Any) -> None:
+    """Protocol endpoints are called by relying parties (no CSRF token); the consent and
+    logout-confirmation forms keep theirs."""
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:
+        for view in (authorize, token, revoke, introspect, userinfo, end_session):
+            csrf.exempt(view)

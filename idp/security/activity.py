@@ -1,0 +1,182 @@
+"""The activity log as people read it: one person's or one organisation's events, filtered, paged, exported."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from typing import Protocol
+
+from idp.clock import Clock
+from idp.errors import N_
+from idp.errors import ValidationError
+from idp.events import EventRecorder
+from idp.events import EventTag
+from idp.model import Event
+from idp.model import RequestContext
+
+MAX_TEXT = 200
+MAX_PER_PAGE = 500
+
+# Human wording of the actions a person meets in their log (translated where shown).
+ACTION_LABELS: dict[str, str] = {
+    EventTag.SIGNIN_SUCCEEDED: N_("Signed in"),
+    EventTag.SIGNIN_FAILED: N_("Failed sign-in"),
+    EventTag.SIGNIN_RATE_LIMITED: N_("Sign-in rate limited"),
+    EventTag.LOCKOUT_LOCKED: N_("Account locked"),
+    EventTag.LOCKOUT_UNLOCKED: N_("Account unlocked"),
+    EventTag.SESSION_LOGOUT: N_("Signed out"),
+    EventTag.SESSION_ENDED: N_("Session ended"),
+    EventTag.PASSWORD_CHANGED: N_("Password changed"),
+    EventTag.PASSWORD_REHASHED: N_("Password storage upgraded"),
+    EventTag.USER_CREATED: N_("Account created"),
+    EventTag.USER_DISABLED: N_("Account disabled"),
+    EventTag.USER_ENABLED: N_("Account enabled"),
+    EventTag.ORG_CREATED: N_("Organisation created"),
+    EventTag.ORG_MEMBER_SET: N_("Organisation role set"),
+    EventTag.REAUTH_SUCCEEDED: N_("Identity confirmed"),
+    EventTag.REAUTH_FAILED: N_("Identity confirmation failed"),
+    EventTag.NOTIFICATIONS_CHANGED: N_("Notification settings changed"),
+    EventTag.LOCKOUT_THRESHOLD_CHANGED: N_("Lockout threshold changed"),
+    EventTag.UNLOCK_LINK_REFUSED: N_("Unlock link refused"),
+    EventTag.ACTIVITY_EXPORTED: N_("Activity log exported"),
+    EventTag.WIZARD_PASSWORD_REPLACED: N_("Compromised password replaced"),
+    EventTag.WIZARD_CREDENTIALS_REVOKED: N_("Credentials revoked after a compromise"),
+    EventTag.WIZARD_COMPLETED: N_("Security check-up completed"),
+}
+
+PRODUCT_LABELS: dict[str, str] = {
+    "account": N_("Account"),
+    "signin": N_("Sign-in"),
+    "kauth": N_("kAuth"),
+    "api": N_("API"),
+    "admin": N_("Administration"),
+}
+
+
+def action_label(tag: str) -> str:
+    """The N_-marked wording of an event tag, or the tag itself for actions of later features."""
+    return ACTION_LABELS.get(tag, tag)
+
+
+def product_label(product: str) -> str:
+    """The N_-marked wording of a product; applications appear under their client id."""
+    return PRODUCT_LABELS.get(product, product)
+
+
+class ActivityStore(Protocol):
+    def search(
+        self, *, user_id: int | None, org_id: int | None, date_from: dt.datetime | None,
+        date_to: dt.datetime | None, product: str | None, tag: str | None, text: str | None,
+        offset: int, limit: int,
+    ) -> tuple[list[Event], int]: ...
+    def distinct_values(self, column: str, *, user_id: int | None, org_id: int | None) -> list[str]: ...
+
+
+def _start(value: dt.date | dt.datetime | None) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
+
+
+def _end(value: dt.date | dt.datetime | None) -> dt.datetime | None:
+    # A date given as the end of a range includes that whole day; a datetime is exclusive.
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.combine(value + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+
+def _cell(value: str) -> str:
+    # A spreadsheet runs a cell starting with = + - @ as a formula: the log holds text that
+    # others chose (user agents, names), so such cells are quoted.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+class ActivityService:
+    """Framework-free reads of the activity log. Callers decide who may read which scope:
+    `user_id` is one person's own history, `org_id` the history of an organisation's members."""
+
+    def __init__(
+        self, store: ActivityStore, events: EventRecorder, clock: Clock, *, page_size: int = 50,
+        export_limit: int = 10_000,
+    ) -> None:
+        self.store, self.events, self.clock = store, events, clock
+        self.page_size, self.export_limit = page_size, export_limit
+
+    def search(
+        self,
+        user_id: int | None = None,
+        org_id: int | None = None,
+        date_from: dt.date | dt.datetime | None = None,
+        date_to: dt.date | dt.datetime | None = None,
+        product: str | None = None,
+        action: str | None = None,
+        text: str | None = None,
+        page: int = 1,
+        per_page: int = 50,
+    ) -> tuple[list[Event], int]:
+        """One page of events, newest first, and how many match in all.
+
+        Raises ValidationError for a page below 1, a page size outside 1..500, a search text
+        over 200 characters or a range that ends before it starts. Without `user_id` or
+        `org_id` it reads the whole log: only operator tools may call it so.
+        """
+        if page < 1:
+            raise ValidationError(N_("The page number must be 1 or more."), field="page")
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValidationError(
+                N_("A page shows 1 to %(count)s entries."), field="per_page", count=MAX_PER_PAGE
+            )
+        text = (text or "").strip()
+        if len(text) > MAX_TEXT:
+            raise ValidationError(
+                N_("The search text can have at most %(count)s characters."), field="q", count=MAX_TEXT
+            )
+        start, end = _start(date_from), _end(date_to)
+        if start is not None and end is not None and end <= start:
+            raise ValidationError(N_("The end date must not be before the start date."), field="date_to")
+        return self.store.search(
+            user_id=user_id, org_id=org_id, date_from=start, date_to=end, product=product or None,
+            tag=action or None, text=text or None, offset=(page - 1) * per_page, limit=per_page,
+        )
+
+    def products(self, *, user_id: int | None = None, org_id: int | None = None) -> list[str]:
+        return self.store.distinct_values("product", user_id=user_id, org_id=org_id)
+
+    def actions(self, *, user_id: int | None = None, org_id: int | None = None) -> list[str]:
+        return self.store.distinct_values("tag", user_id=user_id, org_id=org_id)
+
+    def export_csv(
+        self, ctx: RequestContext, *, actor_id: int, user_id: int | None = None, org_id: int | None = None,
+        date_from: dt.date | dt.datetime | None = None, date_to: dt.date | dt.datetime | None = None,
+        product: str | None = None, action: str | None = None, text: str | None = None,
+    ) -> str:
+        """The matching events (at most `export_limit`) as CSV; recorded as an export by `actor_id`."""
+        events, _total = self.search(
+            user_id=user_id, org_id=org_id, date_from=date_from, date_to=date_to, product=product,
+            action=action, text=text, page=1, per_page=MAX_PER_PAGE,
+        )
+        rows = list(events)
+        page = 2
+        while len(events) == MAX_PER_PAGE and len(rows) < self.export_limit:
+            events, _total = self.search(
+                user_id=user_id, org_id=org_id, date_from=date_from, date_to=date_to, product=product,
+                action=action, text=text, page=page, per_page=MAX_PER_PAGE,
+            )
+            rows.extend(events)
+            page += 1
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["time_utc", "action", "product", "user_id", "actor_id", "ip", "device", "details"])
+        for e in rows[: self.export_limit]:
+            writer.writerow([
+                e.created_at.astimezone(dt.UTC).isoformat(timespec="seconds"), e.tag, _cell(e.product),
+                e.user_id or "", e.actor_id or "", _cell(e.ip or ""), _cell(e.device or ""),
+                _cell(json.dumps(e.details, sort_keys=True)) if e.details else "",
+            ])
+        self.events.record_event(
+            EventTag.ACTIVITY_EXPORTED, ctx=ctx, user_id=user_id if user_id is not None else actor_id,
+            org_id=org_id, actor_id=actor_id, details={"rows": min(len(rows), self.export_limit)},
+        )
+        return out.getvalue()

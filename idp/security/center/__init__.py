@@ -1,0 +1,129 @@
+"""The security center: sessions, sign-in notifications, lockout and unlock, activity log, the
+compromised-password wizard, and organisation admins' security pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+from typing import Any
+
+from idp.errors import N_
+from idp.model import User
+from idp.security.activity import ActivityService
+from idp.security.breached import BreachedPasswordCheck
+from idp.security.breached import FrequencyListCheck
+from idp.security.breached import NullCheck
+from idp.security.center.service import SecurityCenterService
+from idp.security.notifications import NotificationService
+from idp.security.review import ReviewItem
+from idp.security.unlock import UnlockService
+from idp.security.wizard import WizardService
+from idp.stores.security import RedisNotifyThrottle
+from idp.stores.security import SqlActivityStore
+from idp.stores.security import SqlMemberStore
+from idp.stores.security import SqlNotificationPrefStore
+from idp.stores.users import SqlOrgStore
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from idp.container import Container
+
+
+def init_app(app: Flask, container: Container) -> None:
+    from idp.security.center import views
+    from idp.security.center import views_activity
+    from idp.security.center import views_org
+    from idp.security.center import views_unlock
+    from idp.security.center import views_wizard
+    from idp.stores.redis import Keys
+
+    settings = container.settings
+    sec = settings.security
+    base_url = settings.server.base_url
+    keys = Keys(settings.redis.key_prefix)
+    breached: BreachedPasswordCheck = FrequencyListCheck() if sec.refuse_breached_passwords else NullCheck()
+
+    activity = ActivityService(
+        SqlActivityStore(container.db), container.events, container.clock,
+        page_size=sec.activity_page_size, export_limit=sec.activity_export_limit,
+    )
+    notifications = NotificationService(
+        SqlNotificationPrefStore(container.db), RedisNotifyThrottle(container.redis, keys),  # type: ignore[arg-type]
+        container.users, container.mail, container.events, container.clock,
+        base_url=base_url, window=sec.failed_signin_mail_window,
+    )
+    unlock = UnlockService(
+        users=container.users, accounts=container.accounts, passwords=container.passwords,
+        lockout=container.lockout, ratelimit=container.ratelimit, breached=breached,
+        events=container.events, clock=container.clock,
+        secret=settings.secret_key.get_secret_value() or "testing-only", base_url=base_url,
+        ttl=sec.unlock_link_ttl, ip_limit=settings.ratelimit.signin_per_ip,
+        ip_window=settings.ratelimit.signin_window,
+    )
+    center = SecurityCenterService(
+        users=container.users, orgs=SqlOrgStore(container.db), members=SqlMemberStore(container.db),
+        lockout=container.lockout, events=container.events, clock=container.clock,
+    )
+    wizard = WizardService(
+        accounts=container.accounts, passwords=container.passwords, breached=breached,
+        lockout=container.lockout, sessions=container.sessions, events=container.events,
+        mail=container.mail, clock=container.clock, ext=container.ext, review=container.review,
+        base_url=base_url,
+    )
+    container.ext.update(
+        activity=activity, notifications=notifications, unlock=unlock, security_center=center,
+        wizard=wizard, breached=breached,
+    )
+    container.lockout.unlock_link = unlock.link_for
+    container.events.subscribe(notifications.on_event)
+
+    app.add_template_filter(_utc_time, "datetimeformat_utc")
+    app.add_template_filter(_combine_args, "combine_args")
+    app.add_template_filter(_amr_label, "amr_label")
+    for module in (views, views_activity, views_wizard, views_unlock, views_org):
+        app.register_blueprint(module.bp)
+    container.nav.append((N_("Security"), "security.index"))
+    container.review.extend(_review_items(container, notifications))
+
+
+def _utc_time(epoch: int) -> str:
+    return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _combine_args(base: dict[str, Any], extra: Any) -> dict[str, Any]:
+    """URL arguments: the route's own, then the query's (first value of each)."""
+    return {**{k: v for k, v in dict(extra).items() if k not in base}, **base}
+
+
+# Authentication methods (RFC 8176 `amr` values) as the sessions page names them.
+AMR_LABELS = {
+    "pwd": N_("password"), "mfa": N_("second step"), "otp": N_("authenticator code"),
+    "hwk": N_("security key"), "swk": N_("passkey"), "user": N_("approval on a device"),
+    "fed": N_("single sign-on"), "sms": N_("text message"),
+}
+
+
+def _amr_label(method: str) -> str:
+    """The N_-marked name of a method (the page translates it), or the raw value."""
+    return AMR_LABELS.get(method, method)
+
+
+def _review_items(container: Any, notifications: NotificationService) -> list[ReviewItem]:
+    labels = {"failure": N_("Failed sign-ins"), "success": N_("Successful sign-ins"),
+              "both": N_("Every sign-in"), "none": N_("Off")}
+
+    def notification_status(user: User) -> str:
+        return labels[notifications.get(user).choice]
+
+    def threshold_status(user: User) -> str:
+        return str(user.lockout_threshold)
+
+    def sessions_status(user: User) -> str:
+        return str(len(container.sessions.list(user.id)))
+
+    return [
+        ReviewItem(N_("Sign-in notifications"), "security.notifications", notification_status),
+        ReviewItem(N_("Failed attempts before the account locks"), "security.lockout", threshold_status),
+        ReviewItem(N_("Active sessions"), "security.sessions", sessions_status),
+    ]

@@ -1,0 +1,86 @@
+"""Security center rules: the person's lockout threshold, and organisation admins' view of members."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+from idp.clock import Clock
+from idp.errors import N_
+from idp.errors import NotFoundError
+from idp.errors import ValidationError
+from idp.events import EventRecorder
+from idp.events import EventTag
+from idp.model import Membership
+from idp.model import Organisation
+from idp.model import RequestContext
+from idp.model import Role
+from idp.model import User
+from idp.security.lockout import LockoutService
+
+MIN_THRESHOLD = 3
+MAX_THRESHOLD = 100
+# Who may see an organisation's locked members, unlock them and read their activity.
+ADMIN_ROLES = (Role.ADMIN, Role.LEGAL_REPRESENTATIVE)
+
+
+class ThresholdStore(Protocol):
+    def set_lockout_threshold(self, user_id: int, threshold: int, now: dt.datetime) -> User: ...
+
+
+class OrgLookup(Protocol):
+    def by_slug(self, slug: str) -> Organisation | None: ...
+    def memberships_of(self, user_id: int) -> list[Membership]: ...
+
+
+class MemberStore(Protocol):
+    def members(self, org_id: int) -> list[tuple[User, Role]]: ...
+    def role_of(self, user_id: int, org_id: int) -> Role | None: ...
+
+
+class SecurityCenterService:
+    def __init__(
+        self, *, users: ThresholdStore, orgs: OrgLookup, members: MemberStore, lockout: LockoutService,
+        events: EventRecorder, clock: Clock,
+    ) -> None:
+        self.users, self.orgs, self.members_store = users, orgs, members
+        self.lockout, self.events, self.clock = lockout, events, clock
+
+    def set_threshold(self, user: User, threshold: int | None, ctx: RequestContext) -> User:
+        """The number of failed attempts that locks this account, 3 to 100 (NIST 800-63B caps
+        throttling at 100 consecutive failures)."""
+        if threshold is None or not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD:
+            raise ValidationError(
+                N_("Choose a number from %(low)s to %(high)s."), field="threshold",
+                low=MIN_THRESHOLD, high=MAX_THRESHOLD,
+            )
+        updated = self.users.set_lockout_threshold(user.id, threshold, self.clock.now())
+        self.events.record_event(
+            EventTag.LOCKOUT_THRESHOLD_CHANGED, ctx=ctx, user_id=user.id,
+            details={"from": user.lockout_threshold, "to": threshold},
+        )
+        return updated
+
+    def admin_memberships(self, user: User) -> list[Membership]:
+        """The organisations this person administers (admin or legal representative)."""
+        return [m for m in self.orgs.memberships_of(user.id) if m.role in ADMIN_ROLES]
+
+    def org_for_admin(self, user: User, slug: str) -> Organisation:
+        """The organisation, if `user` administers it; NotFoundError otherwise, so that a
+        non-admin cannot tell an existing organisation from a missing one."""
+        org = self.orgs.by_slug(slug.strip().lower()[:64])
+        if org is None or self.members_store.role_of(user.id, org.id) not in ADMIN_ROLES:
+            raise NotFoundError("no such organisation")
+        return org
+
+    def members(self, org: Organisation) -> list[tuple[User, Role]]:
+        return self.members_store.members(org.id)
+
+    def unlock_member(self, actor: User, org: Organisation, member_id: int, ctx: RequestContext) -> User:
+        """Unlock a member of `org` on behalf of `actor` (an admin checked by org_for_admin);
+        recorded with the actor's id. A person outside the organisation is not found."""
+        for member, _role in self.members_store.members(org.id):
+            if member.id == member_id:
+                self.lockout.unlock(member, ctx, actor_id=actor.id, how="admin")
+                return member
+        raise NotFoundError("no such member")

@@ -1,0 +1,93 @@
+"""Organisation security pages for its administrators and legal representatives."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import Response
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_login import login_required
+from werkzeug.wrappers import Response as BaseResponse
+
+from idp.errors import NotFoundError
+from idp.model import Organisation
+from idp.security.activity import action_label
+from idp.security.activity import product_label
+from idp.security.center.forms import ActionForm
+from idp.security.center.service import SecurityCenterService
+from idp.security.center.views_activity import csv_response
+from idp.security.center.views_activity import listing
+from idp.security.center.views_activity import page_args
+from idp.web.current import request_context
+from idp.web.current import services
+
+bp = Blueprint("org_security", __name__, url_prefix="/org")
+
+
+def _center() -> SecurityCenterService:
+    center: SecurityCenterService = services().ext["security_center"]
+    return center
+
+
+def _org(slug: str) -> Organisation:
+    # NotFoundError becomes a 404 page: a non-admin learns nothing about the organisation.
+    return _center().org_for_admin(current_user.user, slug)
+
+
+@bp.get("/")
+@login_required  # type: ignore[untyped-decorator]
+def index() -> str:
+    return render_template("org/index.html", memberships=_center().admin_memberships(current_user.user))
+
+
+@bp.get("/<slug>/security")
+@login_required  # type: ignore[untyped-decorator]
+def members(slug: str) -> str:
+    org = _org(slug)
+    people = _center().members(org)
+    locked = [(u, r) for u, r in people if u.locked_at is not None]
+    return render_template("org/members.html", org=org, locked=locked, members=people, form=ActionForm())
+
+
+@bp.post("/<slug>/members/<int:member_id>/unlock")
+@login_required  # type: ignore[untyped-decorator]
+def unlock(slug: str, member_id: int) -> BaseResponse | tuple[str, int]:
+    org = _org(slug)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "errors/error.html", status=400, title=_("Something is not right"),
+            message=_("The form has expired; please submit it again."),
+        ), 400
+    try:
+        member = _center().unlock_member(current_user.user, org, member_id, request_context())
+    except NotFoundError:
+        flash(_("This person is not a member of the organisation."), "error")
+    else:
+        flash(_("%(name)s can sign in again.", name=member.display_name), "success")
+    return redirect(url_for("org_security.members", slug=org.slug))
+
+
+@bp.get("/<slug>/activity")
+@login_required  # type: ignore[untyped-decorator]
+def activity(slug: str) -> tuple[str, int]:
+    org = _org(slug)
+    result = listing(org_id=org.id)
+    names = {u.id: u.email for u, _role in _center().members(org)}
+    return render_template(
+        "org/activity.html", org=org, result=result, member_names=names, action_label=action_label,
+        product_label=product_label,
+        page_args=page_args, endpoint="org_security.activity", csv_endpoint="org_security.activity_csv",
+        endpoint_args={"slug": org.slug},
+    ), 200 if result.ok else 400
+
+
+@bp.get("/<slug>/activity/export.csv")
+@login_required  # type: ignore[untyped-decorator]
+def activity_csv(slug: str) -> Response | tuple[str, int]:
+    org = _org(slug)
+    return csv_response(org_id=org.id, name=f"activity-{org.slug}")

@@ -1,0 +1,93 @@
+"""Forward authentication for reverse proxies (nginx `auth_request`): who is this request?"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import quote
+
+from flask import Blueprint
+from flask import Response
+from flask import request
+from flask_login import current_user
+
+from idp.errors import AuthenticationError
+from idp.model import User
+from idp.security.credentials.service import CredentialService
+from idp.security.credentials.service import InsufficientScopeError
+from idp.web.current import request_context
+from idp.web.current import services
+
+bp = Blueprint("forwardauth", __name__)
+
+PROXY_SCOPE = "proxy:access"
+
+
+def _header_value(value: str) -> str:
+    # Header values are Latin-1 on the wire; non-ASCII addresses are percent-encoded (UTF-8).
+    return quote(value, safe="@.+-_!#$&'*/=?^`{|}~")
+
+
+def _allowed(user: User, method: str) -> Response:
+    response = Response(status=200)
+    response.headers["X-Auth-User"] = _header_value(user.email)
+    response.headers["X-Auth-Email"] = _header_value(user.email)
+    response.headers["X-Auth-Subject"] = user.subject
+    response.headers["X-Auth-Method"] = method
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _refused() -> Response:
+    realm = services().settings.site_name.replace('"', "")
+    response = Response(status=401)
+    response.headers.add("WWW-Authenticate", f'Basic realm="{realm}", charset="UTF-8"')
+    response.headers.add("WWW-Authenticate", f'Bearer realm="{realm}"')
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _basic(value: str) -> tuple[str, str] | None:
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    login, sep, secret = decoded.partition(":")
+    return (login, secret) if sep else None
+
+
+# nginx's auth_request subrequest keeps the method of the request it guards.
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+@bp.route("/auth/forward", methods=METHODS, provide_automatic_options=False)
+def forward() -> Response:
+    """200 with X-Auth-User, X-Auth-Email, X-Auth-Subject and X-Auth-Method for a request that
+    carries an app password (HTTP Basic, the account e-mail as user name), a bearer API token
+    with the `proxy:access` scope, or a live session cookie; otherwise 401 with the challenges.
+
+    Explicit credentials win over the cookie: a client that sends a wrong one is refused even
+    when a browser session exists, so a revoked secret never passes unnoticed. Any method is
+    answered alike (it only reads who is calling; nothing changes), so no CSRF token applies."""
+    credentials: CredentialService = services().ext["credentials"]
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    ctx = request_context()
+    if header:
+        try:
+            if scheme.lower() == "basic":
+                pair = _basic(value)
+                if pair is None:
+                    return _refused()
+                return _allowed(credentials.check_app_password(pair[0], pair[1], ctx), "app_password")
+            if scheme.lower() == "bearer":
+                user, _token = credentials.check_api_token(value.strip(), ctx, PROXY_SCOPE)
+                return _allowed(user, "api_token")
+        except AuthenticationError:
+            return _refused()
+        except InsufficientScopeError:
+            return Response(status=403, headers={"Cache-Control": "no-store"})
+        return _refused()
+    if current_user.is_authenticated:
+        return _allowed(current_user.user, "session")
+    return _refused()

@@ -1,0 +1,256 @@
+"""Single sign-on state: connections, domains and links in SQL; upstream flow state and mailbox codes in Redis."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from sqlalchemy import delete
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from idp.errors import ConflictError
+from idp.errors import NotFoundError
+from idp.stores.db import Database
+from idp.stores.redis import Keys
+from idp.stores.redis import unavailable_is_503
+from idp.stores.tables_federation import FedConnectionRow
+from idp.stores.tables_federation import FedDomainRow
+from idp.stores.tables_federation import FedLinkRow
+
+
+@dataclass(frozen=True)
+class Connection:
+    id: int
+    org_id: int
+    kind: str
+    name: str
+    tenant_id: str
+    issuer: str
+    client_id: str
+    secret_enc: str | None
+    cert_key_enc: str | None
+    cert_thumbprint: str | None
+    jit_enabled: bool
+    jit_role: str
+    password_allowed: bool
+    enabled: bool
+    domains: tuple[str, ...]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Link:
+    id: int
+    user_id: int
+    connection_id: int | None
+    namespace: str
+    subject: str
+    label: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+
+
+CONNECTION_FIELDS = (
+    "kind", "name", "tenant_id", "issuer", "client_id", "secret_enc", "cert_key_enc", "cert_thumbprint",
+    "jit_enabled", "jit_role", "password_allowed", "enabled",
+)
+
+
+def _connection(row: FedConnectionRow, domains: list[str]) -> Connection:
+    return Connection(
+        id=row.id, org_id=row.org_id, kind=row.kind, name=row.name, tenant_id=row.tenant_id,
+        issuer=row.issuer, client_id=row.client_id, secret_enc=row.secret_enc, cert_key_enc=row.cert_key_enc,
+        cert_thumbprint=row.cert_thumbprint, jit_enabled=row.jit_enabled, jit_role=row.jit_role,
+        password_allowed=row.password_allowed, enabled=row.enabled, domains=tuple(sorted(domains)),
+        created_at=row.created_at, updated_at=row.updated_at,
+    )
+
+
+def _link(row: FedLinkRow) -> Link:
+    return Link(
+        id=row.id, user_id=row.user_id, connection_id=row.connection_id, namespace=row.namespace,
+        subject=row.subject, label=row.label, created_at=row.created_at, last_used_at=row.last_used_at,
+    )
+
+
+class SqlFederationStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _domains(self, s: Any, connection_id: int) -> list[str]:
+        return list(s.scalars(select(FedDomainRow.domain).where(FedDomainRow.connection_id == connection_id)))
+
+    def save_connection(
+        self, *, connection_id: int | None, org_id: int, domains: list[str], now: dt.datetime, **values: Any
+    ) -> Connection:
+        """Create or update a connection and replace its domains; a domain of another connection
+        raises ConflictError (one domain routes to one directory)."""
+        try:
+            with self.db.transaction() as s:
+                if connection_id is None:
+                    row = FedConnectionRow(org_id=org_id, created_at=now, updated_at=now, **values)
+                    s.add(row)
+                    s.flush()
+                else:
+                    found = s.get(FedConnectionRow, connection_id)
+                    if found is None or found.org_id != org_id:
+                        raise NotFoundError("no such connection")
+                    row = found
+                    for name, value in values.items():
+                        setattr(row, name, value)
+                    row.updated_at = now
+                for domain in domains:
+                    owner = s.get(FedDomainRow, domain)
+                    if owner is not None and owner.connection_id != row.id:
+                        raise ConflictError(f"the domain {domain} belongs to another connection")
+                s.execute(delete(FedDomainRow).where(FedDomainRow.connection_id == row.id))
+                s.flush()
+                for domain in domains:
+                    s.add(FedDomainRow(domain=domain, connection_id=row.id))
+                s.flush()
+                return _connection(row, domains)
+        except IntegrityError as exc:
+            raise ConflictError("a domain belongs to another connection") from exc
+
+    def set_enabled(self, connection_id: int, enabled: bool, now: dt.datetime) -> Connection:
+        with self.db.transaction() as s:
+            row = s.get(FedConnectionRow, connection_id)
+            if row is None:
+                raise NotFoundError("no such connection")
+            row.enabled = enabled
+            row.updated_at = now
+            s.flush()
+            return _connection(row, self._domains(s, row.id))
+
+    def get(self, connection_id: int) -> Connection | None:
+        with self.db.transaction() as s:
+            row = s.get(FedConnectionRow, connection_id)
+            return _connection(row, self._domains(s, row.id)) if row else None
+
+    def by_domain(self, domain: str) -> Connection | None:
+        with self.db.transaction() as s:
+            owner = s.get(FedDomainRow, domain)
+            if owner is None:
+                return None
+            row = s.get(FedConnectionRow, owner.connection_id)
+            return _connection(row, self._domains(s, row.id)) if row else None
+
+    def of_org(self, org_id: int) -> list[Connection]:
+        with self.db.transaction() as s:
+            rows = s.scalars(
+                select(FedConnectionRow).where(FedConnectionRow.org_id == org_id).order_by(FedConnectionRow.id)
+            )
+            return [_connection(r, self._domains(s, r.id)) for r in rows]
+
+    def all(self) -> list[Connection]:
+        with self.db.transaction() as s:
+            rows = s.scalars(select(FedConnectionRow).order_by(FedConnectionRow.id))
+            return [_connection(r, self._domains(s, r.id)) for r in rows]
+
+    # -- links ---------------------------------------------------------------------------
+
+    def link_of(self, namespace: str, subject: str) -> Link | None:
+        with self.db.transaction() as s:
+            row = s.scalar(select(FedLinkRow).where(FedLinkRow.namespace == namespace, FedLinkRow.subject == subject))
+            return _link(row) if row else None
+
+    def add_link(
+        self, *, user_id: int, connection_id: int, namespace: str, subject: str, label: str, now: dt.datetime
+    ) -> Link:
+        row = FedLinkRow(
+            user_id=user_id, connection_id=connection_id, namespace=namespace, subject=subject,
+            label=label[:320], created_at=now, last_used_at=now,
+        )
+        try:
+            with self.db.transaction() as s:
+                s.add(row)
+                s.flush()
+                return _link(row)
+        except IntegrityError as exc:
+            raise ConflictError("this identity is already linked to an account") from exc
+
+    def touch_link(self, link_id: int, now: dt.datetime) -> None:
+        with self.db.transaction() as s:
+            row = s.get(FedLinkRow, link_id)
+            if row is not None:
+                row.last_used_at = now
+
+    def links_of(self, user_id: int) -> list[Link]:
+        with self.db.transaction() as s:
+            rows = s.scalars(select(FedLinkRow).where(FedLinkRow.user_id == user_id).order_by(FedLinkRow.id))
+            return [_link(r) for r in rows]
+
+    def remove_link(self, user_id: int, link_id: int) -> Link | None:
+        with self.db.transaction() as s:
+            row = s.get(FedLinkRow, link_id)
+            if row is None or row.user_id != user_id:
+                return None
+            link = _link(row)
+            s.delete(row)
+            return link
+
+
+class RedisFederationStore:
+    """Upstream flow state keyed by a digest of `state` (the form_post callback carries no
+    cookie), and pending links waiting for a mailbox code. Every key has a TTL."""
+
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+        self.r = client
+        self.keys = keys
+
+    def _state_key(self, state: str) -> str:
+        return f"{self.keys.p}:fed:state:{hashlib.sha256(state.encode()).hexdigest()}"
+
+    def _pending_key(self, pending_id: str) -> str:
+        return f"{self.keys.p}:fed:pending:{hashlib.sha256(pending_id.encode()).hexdigest()}"
+
+    @unavailable_is_503
+    def put_state(self, state: str, record: dict[str, Any], ttl: int) -> None:
+        self.r.set(self._state_key(state), json.dumps(record), ex=ttl)
+
+    @unavailable_is_503
+    def has_state(self, state: str) -> bool:
+        return bool(self.r.exists(self._state_key(state)))
+
+    @unavailable_is_503
+    def take_state(self, state: str) -> dict[str, Any] | None:
+        """Read and delete at once: a state is redeemed at most once (a replayed callback finds nothing)."""
+        raw = self.r.getdel(self._state_key(state))
+        return json.loads(raw) if raw else None
+
+    @unavailable_is_503
+    def put_pending(self, pending_id: str, record: dict[str, Any], ttl: int) -> None:
+        self.r.set(self._pending_key(pending_id), json.dumps(record), ex=ttl)
+
+    @unavailable_is_503
+    def get_pending(self, pending_id: str) -> dict[str, Any] | None:
+        raw = self.r.get(self._pending_key(pending_id))
+        return json.loads(raw) if raw else None
+
+    @unavailable_is_503
+    def replace_pending(self, pending_id: str, record: dict[str, Any]) -> bool:
+        return bool(self.r.set(self._pending_key(pending_id), json.dumps(record), xx=True, keepttl=True))
+
+    @unavailable_is_503
+    def take_pending(self, pending_id: str) -> dict[str, Any] | None:
+        raw = self.r.getdel(self._pending_key(pending_id))
+        return json.loads(raw) if raw else None
+
+    def _resume_key(self, resume_id: str) -> str:
+        return f"{self.keys.p}:fed:resume:{hashlib.sha256(resume_id.encode()).hexdigest()}"
+
+    @unavailable_is_503
+    def put_resume(self, resume_id: str, params: dict[str, str], ttl: int) -> None:
+        """A form_post callback parked for one same-site round trip (to get the browser's cookies)."""
+        self.r.set(self._resume_key(resume_id), json.dumps(params), ex=ttl)
+
+    @unavailable_is_503
+    def take_resume(self, resume_id: str) -> dict[str, str] | None:
+        raw = self.r.getdel(self._resume_key(resume_id))
+        return json.loads(raw) if raw else None

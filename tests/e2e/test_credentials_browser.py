@@ -1,0 +1,41 @@
+"""App passwords in a real browser: create one (shown once), use it at the forward-auth endpoint, revoke it."""
+
+from __future__ import annotations
+
+import requests
+
+from idp.security.credentials.service import encode_basic
+from tests.conftest import events
+from tests.e2e.conftest import sign_in
+
+
+def _forward(live_server, login: str, secret: str) -> int:
+    with requests.Session() as http:
+        http.trust_env = False
+        response = http.get(
+            live_server.url + "/auth/forward", headers={"Authorization": encode_basic(login, secret)}, timeout=10
+        )
+        return response.status_code
+
+
+def test_create_use_and_revoke_an_app_password_in_chromium(page, live_server, make_user, services):
+    person = make_user()
+    sign_in(page, person.email, person.password)
+    page.get_by_role("link", name="App passwords and tokens").click()
+    page.get_by_role("link", name="Create an app password").click()
+    page.get_by_label("Name").fill("Calendar on my phone")
+    page.get_by_role("button", name="Create").click()
+    assert page.get_by_role("heading", name="Your new app password").is_visible()
+    secret = page.locator("#secret").inner_text()
+    assert _forward(live_server, person.email, secret) == 200
+
+    page.get_by_role("link", name="Done").click()
+    row = page.get_by_role("row", name="Calendar on my phone")
+    assert row.is_visible()
+    assert secret not in page.content()
+    row.get_by_role("link", name="Revoke").click()
+    page.get_by_role("button", name="Revoke").click()
+    assert page.get_by_role("status").filter(has_text="has been revoked").is_visible()
+    assert _forward(live_server, person.email, secret) == 401
+    assert [e["tag"] for e in events(services) if "app_password" in e["tag"]] == [
+        "account:app_password:created", "account:app_password:revoked", "account:app_password:refused"]
