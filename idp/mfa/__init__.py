@@ -86,6 +86,10 @@ def init_app(app: Any, container: Any) -> None:
         challenge_ttl=conf.challenge_ttl, sessions=container.sessions, lockout=container.lockout,
     )
     container.ext["mfa"] = service
+    own = {"totp", "webauthn", "recovery"}
+    service.other_factors = lambda user: sum(
+        1 for f in container.factors.for_user(user) if f.name not in own
+    )
     app.register_blueprint(views.bp)
     app.register_blueprint(signin.bp)
 

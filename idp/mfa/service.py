@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from typing import Protocol
@@ -133,6 +134,9 @@ class MfaService:
         self.issuer, self.recovery_key = issuer, recovery_key
         self.recovery_count, self.warn_below, self.challenge_ttl = recovery_count, warn_below, challenge_ttl
         self.sessions, self.lockout = sessions, lockout
+        # Second factors other capabilities provide (kAuth devices...), counted so that removing
+        # the last factor of this package is not mistaken for removing the account's last one.
+        self.other_factors: Callable[[User], int] = lambda _user: 0
 
     # -- what the account has -------------------------------------------------------------
 
@@ -152,7 +156,8 @@ class MfaService:
         return self.sql.codes_left(user.id)
 
     def factor_count(self, user: User) -> int:
-        return (1 if self.has_totp(user) else 0) + len(self.sql.credentials(user.id))
+        own = (1 if self.has_totp(user) else 0) + len(self.sql.credentials(user.id))
+        return own + self.other_factors(user)
 
     def is_last_factor(self, user: User) -> bool:
         return self.factor_count(user) <= 1
