@@ -58,7 +58,7 @@ def init_app(app: Any, container: Any) -> None:
     container.alternatives.append(_Alternative(lazy_gettext(N_("Sign in with SSO")), "federation.start"))
     container.identify_routes.append(views.identify_route)
     container.signin.password_guards.append(service.password_guard)
-    container.nav.append((N_("Single sign-on"), "federation.links"))
+    # Reached from the security overview (review item), not the top navigation.
     app.jinja_env.globals.setdefault("reauth_alternatives", []).append(
         _ReauthMethod(service, lazy_gettext(N_("Confirm with your organisation's directory")), "federation.reauth")
     )

@@ -38,7 +38,7 @@ def init_app(app: Any, container: Any) -> None:
     service.on_first_device.append(lambda user, ctx: first_recovery_codes(container, user, ctx))
     container.ext["kauth"] = service
     container.factors.register(KauthFactor(service, container.factors))
-    container.nav.append((N_("kAuth"), "kauth.devices"))
+    # Reached from the security overview (review item), not the top navigation.
     container.review.append(ReviewItem(label=N_("kAuth devices"), endpoint="kauth.devices", status=review_status))
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)

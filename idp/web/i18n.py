@@ -8,7 +8,24 @@ from flask import request
 from flask_babel import Babel
 from flask_babel import get_locale
 
+from idp.errors import N_
+
 LANGUAGES = ("en", "fr")
+
+# How a session was authenticated (RFC 8176 `amr` values), in words for people.
+AMR_LABELS = {
+    "pwd": N_("password"), "mfa": N_("second step"), "otp": N_("authenticator code"),
+    "hwk": N_("security key"), "swk": N_("passkey"), "user": N_("PIN or biometrics"),
+    "mca": N_("approval on a phone"), "fed": N_("single sign-on"), "sms": N_("text message"),
+}
+
+
+def amr_label(method: str) -> str:
+    """The method's name in the page's language, or the raw value when unknown."""
+    from flask_babel import gettext
+
+    label = AMR_LABELS.get(method)
+    return str(gettext(label)) if label else method
 COOKIE = "idp_lang"
 
 
@@ -28,6 +45,7 @@ def init_app(app: Flask, translations: str, default_locale: str) -> None:
         default_locale=default_locale,
     )
     app.jinja_env.globals["get_locale"] = get_locale
+    app.add_template_filter(amr_label, "amr_label")
 
     @app.after_request
     def _remember_choice(response):  # type: ignore[no-untyped-def]

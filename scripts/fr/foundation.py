@@ -66,4 +66,7 @@ FR = {
     "This change needs a recent sign-in. Enter your password to continue.": "Cette modification demande une connexion récente. Saisissez votre mot de passe pour continuer.",
     "Wrong password.": "Mot de passe incorrect.",
     "Account": "Compte",
+    "Review your security settings": "Vérifier vos réglages de sécurité",
+    "PIN or biometrics": "code PIN ou biométrie",
+    "approval on a phone": "approbation sur un téléphone",
 }

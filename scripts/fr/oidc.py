@@ -22,6 +22,7 @@ FR = {
     "Allow": "Autoriser",
     "Deny": "Refuser",
     "Applications you allowed to sign you in, and what they may see.": "Les applications que vous avez autorisées à vous connecter, et ce qu'elles peuvent voir.",
+    "Signs you in; sees nothing else.": "Vous connecte ; ne voit rien d'autre.",
     "Active connections: %(num)s": "Connexions actives : %(num)s",
     "Withdraw access": "Retirer l'accès",
     "No application has access to your account.": "Aucune application n'a accès à votre compte.",

@@ -179,7 +179,6 @@ FR = {
     "authenticator code": "code d'application d'authentification",
     "security key": "clé de sécurité",
     "passkey": "clé d'accès",
-    "approval on a device": "approbation sur un appareil",
     "single sign-on": "authentification unique",
     "text message": "SMS",
     "the password was changed;": "le mot de passe a été changé ;",

@@ -28,7 +28,7 @@ def test_the_list_shows_both_kinds_and_needs_a_sign_in(client, credentials, hold
     html = client.get("/security/credentials").get_data(as_text=True)
     assert "Phone mail" in html and "Backup script" in html and "idp_pat_" in html
     assert "Never" in html and "/auth/forward" in html
-    assert 'href="/security/credentials"' in client.get("/").get_data(as_text=True)  # navigation entry
+    assert 'href="/security/credentials"' in client.get("/security/").get_data(as_text=True)  # from the review
 
 
 def test_the_pages_speak_french(client, signed_in):

@@ -80,7 +80,6 @@ def init_app(app: Flask, container: Container) -> None:
 
     app.add_template_filter(_utc_time, "datetimeformat_utc")
     app.add_template_filter(_combine_args, "combine_args")
-    app.add_template_filter(_amr_label, "amr_label")
     for module in (views, views_activity, views_wizard, views_unlock, views_org):
         app.register_blueprint(module.bp)
     container.nav.append((N_("Security"), "security.index"))
@@ -97,18 +96,6 @@ def _combine_args(base: dict[str, Any], extra: Any) -> dict[str, Any]:
 
 
 # Authentication methods (RFC 8176 `amr` values) as the sessions page names them.
-AMR_LABELS = {
-    "pwd": N_("password"), "mfa": N_("second step"), "otp": N_("authenticator code"),
-    "hwk": N_("security key"), "swk": N_("passkey"), "user": N_("approval on a device"),
-    "fed": N_("single sign-on"), "sms": N_("text message"),
-}
-
-
-def _amr_label(method: str) -> str:
-    """The N_-marked name of a method (the page translates it), or the raw value."""
-    return AMR_LABELS.get(method, method)
-
-
 def _review_items(container: Any, notifications: NotificationService) -> list[ReviewItem]:
     labels = {"failure": N_("Failed sign-ins"), "success": N_("Successful sign-ins"),
               "both": N_("Every sign-in"), "none": N_("Off")}

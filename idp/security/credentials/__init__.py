@@ -45,7 +45,7 @@ def init_app(app: Flask, container: Any) -> None:
     # Bearer tokens, not cookies, authenticate the API: there is no ambient credential to forge with.
     app.extensions["csrf"].exempt(api_bp)
     app.extensions["csrf"].exempt(forward_bp)
-    container.nav.append((N_("App passwords and tokens"), "credentials.index"))
+    # Reached from the security overview (review items), not the top navigation.
 
     def app_passwords_status(user: User) -> str:
         count = service.count_app_passwords(user)
