@@ -14,7 +14,7 @@ def test_the_page_lists_granted_applications_and_withdraws_one(
     tokens = flow.tokens(rp, person, scope="openid email offline_access")
     page = client.get("/applications")
     html = page.get_data(as_text=True)
-    assert "Test confidential" in html and "email" in html
+    assert "Test confidential" in html and "Your e-mail address" in html
     assert 'href="/applications"' in client.get("/").get_data(as_text=True)  # nav entry
     response = client.post(f"/applications/{rp.client_id}/revoke", data={"csrf_token": csrf_of(html)})
     assert response.status_code == 302

@@ -99,7 +99,8 @@ def test_not_signed_in_goes_to_the_sign_in_page_with_hint_and_comes_back(
     flow.auth.sign_in(person.email, person.password, target["next"])
     consent = client.get(target["next"])
     assert consent.status_code == 200
-    assert '<html lang="fr">' in consent.get_data(as_text=True)  # ui_locales=fr
+    html = consent.get_data(as_text=True)
+    assert '<html lang="fr">' in html and "Autoriser" in html  # ui_locales=fr
     answer = flow.follow_to_client(flow.consent(consent))
     assert answer["state"] == params["state"]
 

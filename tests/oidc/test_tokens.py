@@ -252,3 +252,28 @@ def test_an_expired_access_token_is_refused(flow: Any, rp: Any, person: Any, cli
     token = flow.tokens(rp, person)["access_token"]
     clock.advance(seconds=601)
     assert client.get("/oauth/userinfo", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_client_secret_post_is_accepted_and_a_public_client_revokes_with_its_id(
+    flow: Any, rp: Any, make_client: Any, person: Any, client: Any
+) -> None:
+    _params, answer = flow.code_for(rp, person)
+    response = client.post("/oauth/token", data={
+        "grant_type": "authorization_code", "code": answer["code"], "redirect_uri": rp.redirect_uri,
+        "code_verifier": flow.verifier, "client_id": rp.client_id, "client_secret": rp.secret,
+    })
+    assert response.status_code == 200
+    public = make_client("public")
+    tokens = flow.tokens(public, person, scope="openid offline_access")
+    revoked = client.post("/oauth/revoke", data={"token": tokens["refresh_token"], "client_id": public.client_id})
+    assert revoked.status_code == 200
+    again = client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+                                              "client_id": public.client_id})
+    assert again.get_json()["error"] == "invalid_grant"
+
+
+def test_a_public_client_cannot_pretend_to_be_confidential(make_client: Any, client: Any) -> None:
+    public = make_client("public")
+    response = client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                           auth=(public.client_id, "anything"))
+    assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
