@@ -23,15 +23,19 @@ SUPPORTED_CLAIMS = sorted(
     | {c for names in SCOPE_CLAIMS.values() for c in names}
 )
 
-# Authentication context classes: a password alone, or a password and a second factor.
+# Authentication context classes: a password alone, an organisation's directory (SSO) alone,
+# or two factors (here, or reported by the directory).
 ACR_PASSWORD = "urn:idp:acr:pwd"  # noqa: S105 - an acr value
+ACR_FEDERATED = "urn:idp:acr:fed"
 ACR_MFA = "urn:idp:acr:mfa"
-ACR_VALUES = (ACR_PASSWORD, ACR_MFA)
+ACR_VALUES = (ACR_PASSWORD, ACR_FEDERATED, ACR_MFA)
 
 
 def acr_for(amr: list[str]) -> str:
     """The acr that honestly describes how the session was authenticated."""
-    return ACR_MFA if "mfa" in amr else ACR_PASSWORD
+    if "mfa" in amr:
+        return ACR_MFA
+    return ACR_FEDERATED if "fed" in amr else ACR_PASSWORD
 
 
 def profile_claims(user: User) -> dict[str, Any]:

@@ -23,6 +23,8 @@ def _user(**values: object) -> User:
 def test_acr_tells_how_the_session_was_authenticated() -> None:
     assert claims.acr_for(["pwd"]) == claims.ACR_PASSWORD
     assert claims.acr_for(["hwk", "mfa", "pwd"]) == claims.ACR_MFA
+    assert claims.acr_for(["fed"]) == claims.ACR_FEDERATED
+    assert claims.acr_for(["fed", "mfa"]) == claims.ACR_MFA
 
 
 def test_claims_by_scope_and_by_name() -> None:
