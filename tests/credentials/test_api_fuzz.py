@@ -22,7 +22,9 @@ def test_every_operation_answers_as_its_document_says(app, credentials, holder):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, database=None,
+        # Derandomized: the same examples on every run, so CI is repeatable; raise max_examples
+        # locally to search wider.
+        @settings(max_examples=60, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         def check(case):
             response = case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
