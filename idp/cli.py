@@ -104,6 +104,13 @@ def serve(host: str, port: int, demo: bool) -> None:
     from idp import create_app
 
     settings = _initialise()
+    if "base_url" not in settings.server.model_fields_set:
+        # Unconfigured public URL: the address being served is the one people and the demo
+        # application reach, so links, the OIDC issuer and the WebAuthn origin must name it.
+        wildcard = host in ("0.0.0.0", "::", "")  # noqa: S104 - recognising it, not binding
+        shown = "127.0.0.1" if wildcard else f"[{host}]" if ":" in host else host
+        server = settings.server.model_copy(update={"base_url": f"http://{shown}:{port}"})
+        settings = settings.model_copy(update={"server": server})
     if settings.redis.url.get_secret_value() == "" and host not in ("127.0.0.1", "localhost", "::1"):
         click.echo("note: the embedded store keeps sessions in this process only", err=True)
     app = create_app(settings)

@@ -55,6 +55,10 @@ def test_serve_demo_and_sign_in_over_http(tmp_path):
         assert home.url == f"{base}/"
         assert "Demo Person" in home.text and "Demo Organisation" in home.text
         assert requests.get(f"{base}/readyz", timeout=20).json()["status"] == "ready"
+        # With no configured public URL, the served address is the issuer the demo application uses.
+        discovery = requests.get(f"{base}/.well-known/openid-configuration", timeout=20).json()
+        assert discovery["issuer"] == base
+        assert discovery["authorization_endpoint"].startswith(f"{base}/")
     finally:
         process.terminate()
         process.wait(timeout=10)

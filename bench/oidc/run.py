@@ -103,12 +103,14 @@ def ours(args: argparse.Namespace, work: Path) -> dict[str, dict[str, float]]:
         "IDP_REDIS_URL": REDIS, "IDP_SERVER_BASE_URL": f"http://127.0.0.1:{port}", "IDP_LOG_LEVEL": "WARNING",
         "IDP_INSTANCE_PATH": str(work), "IDP_MAIL_BACKGROUND_DELIVERY": "false",
         "IDP_WORKERS": str(args.workers), "IDP_THREADS": str(args.threads), "IDP_BIND": f"127.0.0.1:{port}",
+        # The peer writes no access log; neither do we here (production keeps ours on).
+        "IDP_ACCESS_LOG": "off",
     }
     tokens = str(work / "ours.json")
     subprocess.run([str(PY), str(HERE / "seed.py"), tokens, str(args.refresh_tokens)], env=env, check=True)
     server = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "config" / "gunicorn.conf.py"),
-         "--access-logfile", "/dev/null", "idp:create_app()"],
+         "idp:create_app()"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:

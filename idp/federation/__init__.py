@@ -67,6 +67,6 @@ def init_app(app: Any, container: Any) -> None:
 
     def links_status(user: Any) -> str:
         names = [c.name if c else link.namespace for link, c in service.links(user)]
-        return ", ".join(names) or str(lazy_gettext(N_("None")))
+        return ", ".join(names) or str(lazy_gettext(N_("No linked account")))
 
     container.review.append(ReviewItem(N_("Linked directory accounts"), "federation.links", links_status))

@@ -64,7 +64,7 @@ def build(container: Any) -> OidcExtension:
         issuer=issuer, clients=clients, keys=keys, tokens=tokens, consents=SqlConsentStore(db),
         redis=redis_store, events=events, clock=clock, users=container.users,
         code_lifetime=conf.authorization_code_lifetime, request_ttl=settings.session.signin_flow_ttl * 2,
-        session_lifetime=settings.session.absolute_lifetime,
+        session_lifetime=settings.session.absolute_lifetime, unit=db.unit,
     )
     backchannel = BackchannelLogout(
         tokens=tokens, clients=clients, redis=redis_store, users=container.users, events=events,

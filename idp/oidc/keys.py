@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import secrets
 import threading
@@ -41,6 +42,8 @@ class _Loaded:
     public: KeySet  # every published key, public parts only
     jwks: dict[str, Any]
     loaded_at: float
+    jwks_body: bytes = b""  # the JWKS serialised once per load, served as is
+    jwks_etag: str = ""
 
 
 class KeyService:
@@ -58,6 +61,10 @@ class KeyService:
         self.max_token_lifetime = max_token_lifetime
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
+        # Parsed private keys by kid. A kid names one key for ever (the private part never
+        # changes), so the parse (an RSA import validates the key: tens of milliseconds) is done
+        # once per process instead of at every reload; keys no longer listed are dropped.
+        self._private: dict[str, RSAKey | ECKey] = {}
 
     # -- generation and lifecycle -------------------------------------------------------
 
@@ -117,16 +124,28 @@ class KeyService:
             for record in records:
                 public_keys.append(record.public_jwk)
                 if record.retired_at is None:
-                    data = json.loads(self.box.decrypt_str(record.private_jwk))
-                    key = RSAKey.import_key(data) if record.alg == "RS256" else ECKey.import_key(data)
+                    key = self._private.get(record.kid)
+                    if key is None:
+                        data = json.loads(self.box.decrypt_str(record.private_jwk))
+                        key = RSAKey.import_key(data) if record.alg == "RS256" else ECKey.import_key(data)
                     active[record.alg] = key  # records are oldest first: the newest wins
+            self._private = {key.kid: key for key in active.values() if key.kid}
             public = KeySet.import_key_set({"keys": public_keys})
-            loaded = _Loaded(active, public, {"keys": public_keys}, time.monotonic())
+            document = {"keys": public_keys}
+            body = json.dumps(document, separators=(",", ":")).encode()
+            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+            loaded = _Loaded(active, public, document, time.monotonic(), body, etag)
             self._loaded = loaded
             return loaded
 
     def jwks(self) -> dict[str, Any]:
         return self._load().jwks
+
+    def jwks_document(self) -> tuple[bytes, str]:
+        """(JSON body, strong ETag) of the JWKS, built once per key load: at most
+        `cache_seconds` old in this process, and reloaded at once after rotate/prune here."""
+        loaded = self._load()
+        return loaded.jwks_body, loaded.jwks_etag
 
     def sign(self, claims: dict[str, Any], *, alg: str = "RS256", typ: str = "JWT") -> str:
         """A JWS over `claims` with the active key of `alg`, its `kid` named in the header."""

@@ -7,6 +7,9 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from typing import Any
@@ -56,8 +59,12 @@ class OidcService:
         self, *, issuer: str, clients: ClientService, keys: KeyService, tokens: TokenService,
         consents: SqlConsentStore, redis: RedisOidcStore, events: EventRecorder, clock: Clock,
         users: Any, code_lifetime: int, request_ttl: int, session_lifetime: int,
+        unit: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         self.users = users
+        # One SQL transaction for every store call of a token or endpoint request (the
+        # database's `unit()`): one commit, and no token without its event row.
+        self.unit = unit
         self.issuer, self.clients, self.keys, self.tokens = issuer, clients, keys, tokens
         self.consents, self.redis, self.events, self.clock = consents, redis, events, clock
         self.code_lifetime, self.request_ttl, self.session_lifetime = code_lifetime, request_ttl, session_lifetime

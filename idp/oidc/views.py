@@ -3,6 +3,8 @@ handling), token, userinfo, revocation, introspection and RP-initiated logout.""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -67,11 +69,8 @@ def error_page(message: str, status: int = 400) -> tuple[str, int]:
 # -- discovery and keys ----------------------------------------------------------------
 
 
-@bp.get("/.well-known/openid-configuration")
-def discovery() -> Response:
-    ext = services().ext["oidc"]
-    iss = ext.issuer
-    metadata = {
+def _metadata(iss: str, algorithms: list[str]) -> dict[str, Any]:
+    return {
         "issuer": iss,
         "authorization_endpoint": f"{iss}/oauth/authorize",
         "token_endpoint": f"{iss}/oauth/token",
@@ -85,7 +84,7 @@ def discovery() -> Response:
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ext.algorithms,
+        "id_token_signing_alg_values_supported": algorithms,
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
@@ -102,19 +101,40 @@ def discovery() -> Response:
         "backchannel_logout_session_supported": True,
         "authorization_response_iss_parameter_supported": True,
     }
-    response = jsonify(metadata)
-    response.headers["Cache-Control"] = "public, max-age=300"
+
+
+# The discovery document depends only on the settings (issuer, algorithms), fixed for the life
+# of the process: serialised once per (issuer, algorithms), never stale.
+_DISCOVERY: dict[tuple[str, tuple[str, ...]], tuple[bytes, str]] = {}
+
+
+def _public_json(body: bytes, etag: str, max_age: int) -> Response:
+    """A cacheable public JSON document with a strong ETag (304 when the client has it)."""
+    # Werkzeug keeps If-None-Match values unquoted; ours is quoted on the wire.
+    fresh = request.if_none_match.contains(etag.strip('"'))
+    response = Response(status=304) if fresh else Response(body, mimetype="application/json")
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@bp.get("/.well-known/openid-configuration")
+def discovery() -> Response:
+    ext = services().ext["oidc"]
+    key = (ext.issuer, tuple(ext.algorithms))
+    document = _DISCOVERY.get(key)
+    if document is None:
+        body = json.dumps(_metadata(ext.issuer, list(ext.algorithms)), separators=(",", ":")).encode()
+        document = (body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+        _DISCOVERY[key] = document
+    return _public_json(*document, max_age=300)
 
 
 @bp.get("/oauth/jwks")
 def jwks() -> Response:
-    response = jsonify(_oidc().keys.jwks())
     # Short: a rotated key must reach relying parties before it signs.
-    response.headers["Cache-Control"] = "public, max-age=60"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _public_json(*_oidc().keys.jwks_document(), max_age=60)
 
 
 # -- authorization ---------------------------------------------------------------------
@@ -288,17 +308,25 @@ def consent() -> Any:
 
 @bp.post("/oauth/token")
 def token() -> Response:
-    return _no_store(_server().create_token_response())
+    # Every store call of the grant (refresh lookup, spend, new row, person, event) in one
+    # transaction: committed before the response leaves, all rolled back if anything fails.
+    with _oidc().unit():
+        response = _server().create_token_response()
+    return _no_store(response)
 
 
 @bp.post("/oauth/revoke")
 def revoke() -> Response:
-    return _no_store(_server().create_endpoint_response("revocation"))
+    with _oidc().unit():
+        response = _server().create_endpoint_response("revocation")
+    return _no_store(response)
 
 
 @bp.post("/oauth/introspect")
 def introspect() -> Response:
-    return _no_store(_server().create_endpoint_response("introspection"))
+    with _oidc().unit():
+        response = _server().create_endpoint_response("introspection")
+    return _no_store(response)
 
 
 def _bearer_error(status: int, error: str, description: str) -> Response:

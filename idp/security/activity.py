@@ -44,6 +44,50 @@ ACTION_LABELS: dict[str, str] = {
     EventTag.WIZARD_PASSWORD_REPLACED: N_("Compromised password replaced"),
     EventTag.WIZARD_CREDENTIALS_REVOKED: N_("Credentials revoked after a compromise"),
     EventTag.WIZARD_COMPLETED: N_("Security check-up completed"),
+    EventTag.MFA_TOTP_ADDED: N_("Authenticator app added"),
+    EventTag.MFA_TOTP_REMOVED: N_("Authenticator app removed"),
+    EventTag.MFA_WEBAUTHN_ADDED: N_("Security key or passkey added"),
+    EventTag.MFA_WEBAUTHN_REMOVED: N_("Security key or passkey removed"),
+    EventTag.MFA_WEBAUTHN_RENAMED: N_("Security key or passkey renamed"),
+    EventTag.MFA_RECOVERY_GENERATED: N_("New recovery codes created"),
+    EventTag.MFA_RECOVERY_USED: N_("Recovery code used"),
+    EventTag.MFA_PASSKEY_FAILED: N_("Passkey sign-in failed"),
+    EventTag.APP_PASSWORD_CREATED: N_("App password created"),
+    EventTag.APP_PASSWORD_REVOKED: N_("App password revoked"),
+    EventTag.APP_PASSWORD_REFUSED: N_("App password refused"),
+    EventTag.API_TOKEN_CREATED: N_("API token created"),
+    EventTag.API_TOKEN_REVOKED: N_("API token revoked"),
+    EventTag.API_TOKEN_REFUSED: N_("API token refused"),
+    EventTag.OIDC_TOKEN_ISSUED: N_("Signed in to an application"),
+    EventTag.OIDC_TOKEN_REFRESHED: N_("Application access renewed"),
+    EventTag.OIDC_TOKEN_REVOKED: N_("Application access revoked"),
+    EventTag.OIDC_TOKEN_REUSED: N_("Reuse of an application token blocked"),
+    EventTag.OIDC_CONSENT_GIVEN: N_("Application allowed"),
+    EventTag.OIDC_CONSENT_WITHDRAWN: N_("Application access withdrawn"),
+    EventTag.OIDC_CLIENT_CREATED: N_("Application registered"),
+    EventTag.OIDC_CLIENT_SECRET_ROTATED: N_("Application secret replaced"),
+    EventTag.OIDC_CLIENT_DELETED: N_("Application deleted"),
+    EventTag.OIDC_KEYS_ROTATED: N_("Signing keys rotated"),
+    EventTag.OIDC_LOGOUT_SENT: N_("Application told of sign-out"),
+    EventTag.KAUTH_DEVICE_ENROLLED: N_("kAuth device added"),
+    EventTag.KAUTH_DEVICE_REMOVED: N_("kAuth device removed"),
+    EventTag.KAUTH_CHALLENGE_SENT: N_("kAuth approval requested"),
+    EventTag.KAUTH_CHALLENGE_CAPPED: N_("kAuth requests limited"),
+    EventTag.KAUTH_CHALLENGE_APPROVED: N_("Sign-in approved with kAuth"),
+    EventTag.KAUTH_CHALLENGE_DENIED: N_("Sign-in denied with kAuth"),
+    EventTag.KAUTH_CHALLENGE_WRONG_NUMBER: N_("Wrong number chosen in kAuth"),
+    EventTag.KAUTH_CHALLENGE_REPORTED: N_("Sign-in reported as not you in kAuth"),
+    EventTag.KAUTH_REQUEST_REFUSED: N_("kAuth request refused"),
+    EventTag.FED_SIGNIN_SUCCEEDED: N_("Signed in with single sign-on"),
+    EventTag.FED_CALLBACK_REFUSED: N_("Single sign-on refused"),
+    EventTag.FED_LINK_CREATED: N_("Directory account linked"),
+    EventTag.FED_LINK_REMOVED: N_("Directory account unlinked"),
+    EventTag.FED_LINK_CODE_SENT: N_("Link code sent by e-mail"),
+    EventTag.FED_USER_CREATED: N_("Account created by single sign-on"),
+    EventTag.FED_PASSWORD_REFUSED: N_("Password sign-in refused (single sign-on required)"),
+    EventTag.FED_CONNECTION_SAVED: N_("Single sign-on connection saved"),
+    EventTag.FED_CONNECTION_DISABLED: N_("Single sign-on connection disabled"),
+    EventTag.FED_CONNECTION_TESTED: N_("Single sign-on connection tested"),
 }
 
 PRODUCT_LABELS: dict[str, str] = {
@@ -56,7 +100,7 @@ PRODUCT_LABELS: dict[str, str] = {
 
 
 def action_label(tag: str) -> str:
-    """The N_-marked wording of an event tag, or the tag itself for actions of later features."""
+    """The N_-marked wording of an event tag (every EventTag has one), or the tag itself."""
     return ACTION_LABELS.get(tag, tag)
 
 

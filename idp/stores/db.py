@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -41,8 +43,18 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+# The transaction a `Database.unit()` opened in this thread (or task), shared by the store calls
+# made inside it. Keyed by the Database so two databases never share a session.
+_UNIT: ContextVar[tuple[Database, Session] | None] = ContextVar("idp_db_unit", default=None)
+
+# Pooled connections are replaced after this many seconds, below PostgreSQL's and common
+# proxies' idle timeouts, instead of being pinged before every use.
+POOL_RECYCLE_SECONDS = 1800
+
+
 class Database:
-    """Owns the engine; every store method runs in one short transaction from `transaction()`."""
+    """Owns the engine; every store method runs in one short transaction from `transaction()`,
+    unless a `unit()` is open, in which case it joins that one."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
@@ -50,7 +62,12 @@ class Database:
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
+            # No pool_pre_ping: it costs a round trip on every checkout (a quarter of a token
+            # request's time under load). A connection the server dropped fails its first
+            # statement instead; SQLAlchemy then invalidates the whole pool, so one request per
+            # worker gets a 503 (StoreUnavailableError, Retry-After) after a database restart,
+            # and the next one reconnects. pool_recycle replaces connections before idle timeouts.
+            kwargs.update(pool_recycle=POOL_RECYCLE_SECONDS, pool_use_lifo=True, pool_size=5, max_overflow=10)
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             _sqlite_pragmas(self.engine)
@@ -62,9 +79,49 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
+        """A session in a transaction, committed on exit and rolled back on error. Inside
+        `unit()`, the unit's session: the unit commits or rolls back, all at once."""
+        unit = _UNIT.get()
+        if unit is not None and unit[0] is self:
+            yield unit[1]
+            return
         try:
             with self._sessions.begin() as session:
                 yield session
+        except OperationalError as exc:
+            raise StoreUnavailableError("the database does not answer") from exc
+
+    @contextmanager
+    def unit(self) -> Iterator[None]:
+        """Make every store call inside share one transaction: one connection checkout and one
+        commit instead of one per call, and all-or-nothing (a token is never stored without its
+        event row). Only for paths whose store calls expect no IntegrityError: a failed statement
+        spoils the whole unit. Nested units join the outer one."""
+        unit = _UNIT.get()
+        if unit is not None and unit[0] is self:
+            yield
+            return
+        with self.transaction() as session:
+            token = _UNIT.set((self, session))
+            try:
+                yield
+            finally:
+                _UNIT.reset(token)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection | Session]:
+        """Something to run ONE read statement on. On PostgreSQL, outside a unit, a pooled
+        connection in autocommit mode: a single SELECT sees one consistent snapshot anyway, and
+        this saves the BEGIN and COMMIT round trips. Inside a unit, the unit's session; on
+        SQLite, a plain transaction."""
+        unit = _UNIT.get()
+        if (unit is not None and unit[0] is self) or self.dialect != "postgresql":
+            with self.transaction() as session:
+                yield session
+            return
+        try:
+            with self.engine.connect() as conn:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
         except OperationalError as exc:
             raise StoreUnavailableError("the database does not answer") from exc
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import redis
 from sqlalchemy import delete
+from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -166,11 +167,13 @@ class SqlRefreshTokenStore:
         self.db = db
 
     def add(self, *, token_hash: str, now: dt.datetime, **values: Any) -> int:
+        values.setdefault("amr", [])
+        values.setdefault("claims", {})
         with self.db.transaction() as s:
-            row = OidcRefreshTokenRow(token_hash=token_hash, created_at=now, **values)
-            s.add(row)
-            s.flush()
-            return row.id
+            # A Core INSERT: the ORM unit of work cost more than the statement on this hot path.
+            result = s.execute(insert(OidcRefreshTokenRow.__table__)  # type: ignore[arg-type]
+                               .values(token_hash=token_hash, created_at=now, **values))
+            return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
 
     def by_hash(self, token_hash: str) -> RefreshRecord | None:
         with self.db.transaction() as s:
@@ -300,6 +303,8 @@ class SqlSubjects:
         from idp.stores.models import UserRow
         from idp.stores.users import _user
 
-        with self.db.transaction() as s:
-            row = s.scalar(select(UserRow).where(UserRow.subject == subject))
-            return _user(row) if row else None
+        # Read at every call, never cached: a disabled account stops at once. One statement,
+        # so no transaction around it (Database.read).
+        with self.db.read() as conn:
+            row = conn.execute(select(UserRow.__table__).where(UserRow.subject == subject)).first()
+            return _user(row) if row else None  # type: ignore[arg-type]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from babel.dates import format_date
 from flask import Flask
 from flask import g
 from flask import request
@@ -26,6 +29,60 @@ def amr_label(method: str) -> str:
 
     label = AMR_LABELS.get(method)
     return str(gettext(label)) if label else method
+
+
+def amr_words(methods: list[str] | tuple[str, ...] | None) -> str:
+    """How a session was authenticated, in words: the password first, and "second step" left
+    out when the method that made it a second step is named."""
+    methods = list(methods or [])
+    if "mfa" in methods and any(m not in ("pwd", "mfa") for m in methods):
+        methods.remove("mfa")
+    methods.sort(key=lambda m: m != "pwd")
+    return ", ".join(amr_label(m) for m in methods)
+
+
+# idp.useragent.describe() writes "<browser> on <system>" in English (stored with events); this
+# says it in the page's language.
+N_("Unknown browser")
+N_("%(browser)s on %(system)s")
+
+
+def device_label(description: str | None) -> str:
+    """A device description from idp.useragent.describe() in the page's language."""
+    from flask_babel import gettext
+
+    if not description:
+        return ""
+    browser, on, system = description.partition(" on ")
+    if browser == "Unknown browser":
+        browser = str(gettext("Unknown browser"))
+    if not on:
+        return browser
+    return str(gettext("%(browser)s on %(system)s", browser=browser, system=system))
+
+
+def when(moment: dt.datetime | int | float | None) -> str:
+    """A moment (aware datetime or epoch seconds) for people: "25 nov. 2026, 14:07 UTC" in the
+    page's language; empty for None."""
+    if moment is None:
+        return ""
+    if not isinstance(moment, dt.datetime):
+        moment = dt.datetime.fromtimestamp(int(moment), dt.UTC)
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    moment = moment.astimezone(dt.UTC)
+    return f"{format_date(moment.date(), 'medium', locale=str(get_locale()))}, {moment:%H:%M} UTC"
+
+
+def day(moment: dt.datetime | dt.date | None) -> str:
+    """A date for people: "25 novembre 2026" / "November 25, 2026"; empty for None."""
+    if moment is None:
+        return ""
+    if isinstance(moment, dt.datetime):
+        moment = moment.astimezone(dt.UTC).date() if moment.tzinfo else moment.date()
+    return format_date(moment, "long", locale=str(get_locale()))
+
+
 COOKIE = "idp_lang"
 
 
@@ -46,6 +103,10 @@ def init_app(app: Flask, translations: str, default_locale: str) -> None:
     )
     app.jinja_env.globals["get_locale"] = get_locale
     app.add_template_filter(amr_label, "amr_label")
+    app.add_template_filter(amr_words, "amr_words")
+    app.add_template_filter(device_label, "device_label")
+    app.add_template_filter(when, "when")
+    app.add_template_filter(day, "day")
 
     @app.after_request
     def _remember_choice(response):  # type: ignore[no-untyped-def]

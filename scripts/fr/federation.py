@@ -190,4 +190,5 @@ FR = {
         "L'annuaire de votre organisation a refusé cette application (elle y est peut-être désactivée ou non "
         "inscrite). Adressez-vous à votre administrateur.",
     "“%(domain)s” is not a domain name.": "« %(domain)s » n'est pas un nom de domaine.",
+    "No linked account": "Aucun compte relié",
 }

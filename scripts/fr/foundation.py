@@ -69,4 +69,6 @@ FR = {
     "Review your security settings": "Vérifier vos réglages de sécurité",
     "PIN or biometrics": "code PIN ou biométrie",
     "approval on a phone": "approbation sur un téléphone",
+    "Unknown browser": "Navigateur inconnu",
+    "%(browser)s on %(system)s": "%(browser)s sous %(system)s",
 }

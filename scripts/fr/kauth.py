@@ -6,7 +6,7 @@ FR = {
     "%(device)s was removed. It can no longer approve your sign-ins.": "%(device)s a été retiré. Il ne peut plus approuver vos connexions.",
     "A kAuth device was added to your %(site)s account": "Un appareil kAuth a été ajouté à votre compte %(site)s",
     "A kAuth device was removed from your %(site)s account": "Un appareil kAuth a été retiré de votre compte %(site)s",
-    "Add kAuth": "Ajouter kAuth",
+    "Add a kAuth device": "Ajouter un appareil kAuth",
     "Another approval request is already waiting on your device. Answer it or wait two minutes, then try again.": "Une autre demande d'approbation attend déjà sur votre appareil. Répondez-y ou attendez deux minutes, puis réessayez.",
     "Approve on your phone": "Approuver sur votre téléphone",
     "Approve on your phone (kAuth)": "Approuver sur votre téléphone (kAuth)",

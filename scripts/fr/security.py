@@ -169,7 +169,7 @@ FR = {
     "Your account now locks after %(count)s failed attempts.": "Votre compte se verrouille désormais après %(count)s tentatives échouées.",
     "Your current password is wrong.": "Votre mot de passe actuel est incorrect.",
     "Your notification settings are saved.": "Vos réglages de notification sont enregistrés.",
-    "Your password is changed. Whoever knew the old one may still hold other ways in.": "Votre mot de passe est changé. Qui connaissait l'ancien peut encore disposer d'autres accès.",
+    "Your password is changed. Whoever knew the old one may still hold other ways in.": "Votre mot de passe a été changé. Quelqu'un qui connaissait l'ancien peut encore avoir d'autres accès.",
     "Your security settings": "Vos réglages de sécurité",
     "Your sessions:": "Vos sessions :",
     "administrator #%(id)s": "administrateur n° %(id)s",

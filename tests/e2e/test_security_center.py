@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.e2e.conftest import sign_in
 
 
@@ -47,7 +49,9 @@ def test_the_compromised_password_wizard(page, make_user, services):
     assert page.get_by_label("Sign out every other device").is_checked()
     page.get_by_role("button", name="Revoke and continue").click()
     assert page.get_by_role("heading", name="Step 3: review your security settings").is_visible()
-    assert page.get_by_role("cell", name="Active sessions").is_visible()
+    assert page.get_by_role("cell", name="Active sessions", exact=True).is_visible()
+    # every "Manage" link names its setting for screen-reader users listing links
+    assert page.get_by_role("link", name=re.compile(r"^Manage\W+Active sessions$")).is_visible()
     page.get_by_role("button", name="Finish").click()
     assert page.get_by_text("Done. We sent you an e-mail").is_visible()
     user = services.accounts.user(person.id)

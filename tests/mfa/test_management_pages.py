@@ -36,7 +36,7 @@ def test_the_overview_needs_a_signed_in_person(client):
 def test_the_overview_says_it_is_off_and_the_nav_links_it(signed_in, client):
     page = client.get("/mfa").get_data(as_text=True)
     assert "Two-step verification is off" in page
-    assert 'href="/mfa">Two-step verification</a>' in page
+    assert 'href="/mfa" aria-current="page">Two-step verification</a>' in page  # the nav links it, marked current
 
 
 def test_enrolling_the_app_shows_a_qr_code_and_the_secret_then_the_codes(signed_in, client, clock, services, outbox_messages):

@@ -59,6 +59,9 @@ def test_collaborators_and_strangers_get_not_found(client, auth, services, org):
     assert client.get("/org/acme/security").status_code == 404
     assert client.get("/org/acme/activity").status_code == 404
     assert client.get("/org/nope/security").status_code == 404
+    # The ordinary "Page not found", in the page's language, never the service's wording.
+    french = client.get("/org/acme/activity?lang=fr").get_data(as_text=True)
+    assert "Page introuvable" in french and "no such organisation" not in french
     assert client.get("/org/" + "x" * 500 + "/security").status_code == 404
     page = client.get("/").get_data(as_text=True)
     from tests.conftest import csrf_of

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask import Response
+from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -34,8 +35,12 @@ def _center() -> SecurityCenterService:
 
 
 def _org(slug: str) -> Organisation:
-    # NotFoundError becomes a 404 page: a non-admin learns nothing about the organisation.
-    return _center().org_for_admin(current_user.user, slug)
+    # The same "Page not found" as any unknown address: a non-admin learns nothing about the
+    # organisation, and nobody reads the service's internal wording.
+    try:
+        return _center().org_for_admin(current_user.user, slug)
+    except NotFoundError:
+        abort(404)
 
 
 @bp.get("/")

@@ -6,7 +6,6 @@ from typing import Any
 
 from idp.security.credentials.service import SCOPES
 
-
 # Text filters refuse control characters (the API answers 400 for them).
 PRINTABLE = "^[^\\x00-\\x1f]*$"
 
@@ -134,7 +133,8 @@ def document(base_url: str) -> dict[str, Any]:
                     _query("to", {"type": "string", "format": "date"}, "Last day, included (YYYY-MM-DD, UTC)"),
                     _query("product", {"type": "string", "maxLength": 64, "pattern": PRINTABLE},
                            "account, signin, api, kauth or a client id"),
-                    _query("action", {"type": "string", "maxLength": 64, "pattern": PRINTABLE}, "An event tag, e.g. account:signin:failed"),
+                    _query("action", {"type": "string", "maxLength": 64, "pattern": PRINTABLE},
+                           "An event tag, e.g. account:signin:failed"),
                     _query("q", {"type": "string", "maxLength": 200, "pattern": PRINTABLE}, "Text to search for"),
                     _query("page", {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1}, "Page number"),
                     _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},

@@ -27,6 +27,7 @@ from idp.web.current import recent_auth_required
 from idp.web.current import request_context
 from idp.web.current import services
 from idp.web.i18n import translate_error
+from idp.web.i18n import when as moment
 
 bp = Blueprint("credentials", __name__, url_prefix="/security")
 
@@ -41,7 +42,7 @@ def _service() -> CredentialService:
 
 
 def when(value: dt.datetime | None) -> str:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if value else str(_("Never"))
+    return moment(value) if value else str(_("Never"))
 
 
 @bp.get("/credentials")
