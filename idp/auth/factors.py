@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 from typing import Protocol
 
 from idp.model import User
@@ -54,3 +57,21 @@ class Alternative(Protocol):
 
     label: str
     endpoint: str
+
+
+@dataclass(frozen=True)
+class SignInAlternative:
+    """The plain Alternative a capability registers in `container.alternatives`."""
+
+    label: Any
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class ReauthMethod:
+    """Another way than the password to confirm it is you on /reauth (a second factor, the
+    organisation's directory), offered when `available(user)` says the person has it."""
+
+    label: Any
+    endpoint: str
+    available: Callable[[User], bool]

@@ -3,28 +3,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from idp.auth.factors import ReauthMethod
+from idp.auth.factors import SignInAlternative
 from idp.errors import N_
-
-
-@dataclass(frozen=True)
-class _Alternative:
-    label: Any
-    endpoint: str
-
-
-@dataclass(frozen=True)
-class _ReauthMethod:
-    """Shown on /reauth to people with a linked directory account."""
-
-    service: Any
-    label: Any
-    endpoint: str
-
-    def available(self, user: Any) -> bool:
-        return self.service.reauth_connection(user) is not None
 
 
 def init_app(app: Any, container: Any) -> None:
@@ -55,12 +38,15 @@ def init_app(app: Any, container: Any) -> None:
     # The directory's form_post arrives without our CSRF token; the state (single use, bound
     # to the browser) is what protects the callback.
     app.extensions["csrf"].exempt(views.callback)
-    container.alternatives.append(_Alternative(lazy_gettext(N_("Sign in with SSO")), "federation.start"))
+    container.alternatives.append(SignInAlternative(lazy_gettext(N_("Sign in with SSO")), "federation.start"))
     container.identify_routes.append(views.identify_route)
     container.signin.password_guards.append(service.password_guard)
     # Reached from the security overview (review item), not the top navigation.
     app.jinja_env.globals.setdefault("reauth_alternatives", []).append(
-        _ReauthMethod(service, lazy_gettext(N_("Confirm with your organisation's directory")), "federation.reauth")
+        ReauthMethod(
+            lazy_gettext(N_("Confirm with your organisation's directory")), "federation.reauth",
+            lambda user: service.reauth_connection(user) is not None,
+        )
     )
 
     from idp.security.review import ReviewItem

@@ -7,6 +7,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from idp.auth.factors import ReauthMethod
+from idp.auth.factors import SignInAlternative
 from idp.errors import N_
 from idp.model import User
 
@@ -36,22 +38,6 @@ class _Factor:
         return result
 
 
-@dataclass(frozen=True)
-class _Alternative:
-    label: Any
-    endpoint: str
-
-
-@dataclass(frozen=True)
-class _ReauthMethod:
-    """Shown on /reauth to accounts that have a second factor."""
-
-    service: Any
-    label: Any
-    endpoint: str
-
-    def available(self, user: User) -> bool:
-        return bool(self.service.factor_count(user))
 
 
 def init_app(app: Any, container: Any) -> None:
@@ -100,11 +86,14 @@ def init_app(app: Any, container: Any) -> None:
     container.factors.register(
         _Factor(service, "recovery", N_("Recovery code"), "mfa_signin.recovery", "recovery", fallback=True)
     )
-    container.alternatives.append(_Alternative(lazy_gettext("Sign in with a passkey"), "mfa_signin.passkey"))
+    container.alternatives.append(SignInAlternative(lazy_gettext("Sign in with a passkey"), "mfa_signin.passkey"))
     container.nav.append((N_("Two-step verification"), "mfa.overview"))
     # Other ways to confirm it is you on /reauth (a list any feature may add to).
     app.jinja_env.globals.setdefault("reauth_alternatives", []).append(
-        _ReauthMethod(service, lazy_gettext("Use your authenticator app or security key"), "mfa.reauth")
+        ReauthMethod(
+            lazy_gettext("Use your authenticator app or security key"), "mfa.reauth",
+            lambda user: bool(service.factor_count(user)),
+        )
     )
 
     def keys_status(user: User) -> str:
