@@ -67,7 +67,7 @@ def test_choosing_both_mails_a_successful_sign_in_in_the_persons_language(app, c
     AuthActions(other).sign_in(person.email, person.password)
     [message] = mailbox.to(person.email)
     assert message["Subject"] == "Nouvelle connexion à votre compte Identity"
-    assert "Firefox 120 on Linux" in message.get_content()
+    assert "Firefox 120 sous Linux" in message.get_content()  # the device in French too
 
 
 def test_choosing_neither_sends_nothing(app, client, auth, make_user, mailbox):
