@@ -27,7 +27,7 @@ _OUTCOMES = {
 
 
 def on_event(event: Event) -> None:
-    outcome = _OUTCOMES.get(EventTag(event.tag)) if event.tag in EventTag._value2member_map_ else None
+    outcome = _OUTCOMES.get(event.tag)  # type: ignore[call-overload]  # StrEnum keys match plain strings
     if outcome:
         SIGNINS.labels(outcome=outcome).inc()
     if event.tag == EventTag.LOCKOUT_LOCKED:

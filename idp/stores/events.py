@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -50,13 +51,6 @@ class SqlEventStore:
             details=dict(values["details"] or {}),
         )
 
-    def for_user(self, user_id: int, *, limit: int = 50, tag: str | None = None) -> list[Event]:
-        with self.db.transaction() as s:
-            query = select(EventRow).where(EventRow.user_id == user_id)
-            if tag:
-                query = query.where(EventRow.tag == tag)
-            query = query.order_by(EventRow.created_at.desc(), EventRow.id.desc()).limit(limit)
-            return [_event(r) for r in s.scalars(query)]
 
 
 class SqlOutboxStore:
@@ -140,8 +134,9 @@ class SqlOutboxStore:
             s.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(**values))
 
     def pending_count(self) -> int:
+        """Messages still to send (neither sent nor given up)."""
         with self.db.transaction() as s:
-            ids = s.scalars(
-                select(OutboxRow.id).where(OutboxRow.sent_at.is_(None), OutboxRow.failed_at.is_(None))
+            query = select(func.count()).select_from(OutboxRow).where(
+                OutboxRow.sent_at.is_(None), OutboxRow.failed_at.is_(None)
             )
-            return len(list(ids))
+            return int(s.scalar(query) or 0)

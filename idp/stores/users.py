@@ -197,8 +197,3 @@ class SqlOrgStore:
             return [
                 Membership(m.user_id, m.org_id, Role(m.role), o.slug, o.name) for m, o in rows
             ]
-
-    def members_of(self, org_id: int) -> list[Membership]:
-        with self.db.transaction() as s:
-            rows = s.scalars(select(MembershipRow).where(MembershipRow.org_id == org_id))
-            return [Membership(m.user_id, m.org_id, Role(m.role)) for m in rows]
