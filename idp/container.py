@@ -102,7 +102,7 @@ class Container:
         users, orgs = SqlUserStore(db), SqlOrgStore(db)
         outbox_store = SqlOutboxStore(db)
         events = EventRecorder(SqlEventStore(db), clock)
-        events.subscribe(metrics.on_event)
+        events.subscribe(metrics.on_event, metrics.EVENT_TAGS)
         pw = settings.password
         passwords = Passwords(
             time_cost=pw.time_cost, memory_cost=pw.memory_cost, parallelism=pw.parallelism,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Callable
+from collections.abc import Iterable
 from typing import Any
 from typing import Protocol
 
@@ -124,10 +125,41 @@ class EventRecorder:
     def __init__(self, store: EventStore, clock: Clock) -> None:
         self.store = store
         self.clock = clock
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: list[tuple[Subscriber, frozenset[str] | None]] = []
 
-    def subscribe(self, subscriber: Subscriber) -> None:
-        self._subscribers.append(subscriber)
+    def subscribe(self, subscriber: Subscriber, tags: Iterable[EventTag] | None = None) -> None:
+        """Call `subscriber` with every recorded event, or only with those of `tags`."""
+        self._subscribers.append((subscriber, frozenset(map(str, tags)) if tags is not None else None))
+
+    def wants(self, tag: str) -> bool:
+        """Whether any subscriber listens to `tag` (the OIDC fast lane notifies only then)."""
+        return any(tags is None or str(tag) in tags for _subscriber, tags in self._subscribers)
+
+    def values(
+        self,
+        tag: EventTag,
+        *,
+        ctx: RequestContext | None = None,
+        user_id: int | None = None,
+        product: str = Product.ACCOUNT,
+        org_id: int | None = None,
+        actor_id: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The columns of one event row (what `record_event` stores)."""
+        ctx = ctx or RequestContext(ip="local", user_agent="")
+        return {
+            "created_at": self.clock.now(),
+            "tag": str(tag),
+            "product": str(product),
+            "user_id": user_id,
+            "org_id": org_id,
+            "actor_id": actor_id,
+            "ip": ctx.ip,
+            "user_agent": ctx.user_agent[:512] or None,
+            "device": describe(ctx.user_agent) if ctx.user_agent else None,
+            "details": details or {},
+        }
 
     def record_event(
         self,
@@ -140,23 +172,18 @@ class EventRecorder:
         actor_id: int | None = None,
         details: dict[str, Any] | None = None,
     ) -> Event:
-        ctx = ctx or RequestContext(ip="local", user_agent="")
-        event = self.store.add(
-            created_at=self.clock.now(),
-            tag=str(tag),
-            product=str(product),
-            user_id=user_id,
-            org_id=org_id,
-            actor_id=actor_id,
-            ip=ctx.ip,
-            user_agent=ctx.user_agent[:512] or None,
-            device=describe(ctx.user_agent) if ctx.user_agent else None,
-            details=details or {},
-        )
-        log.info("event", extra={"event_tag": event.tag, "user_id": user_id, "product": event.product})
-        for subscriber in self._subscribers:
+        event = self.store.add(**self.values(tag, ctx=ctx, user_id=user_id, product=product, org_id=org_id,
+                                             actor_id=actor_id, details=details))
+        self.notify(event)
+        return event
+
+    def notify(self, event: Event) -> None:
+        """Log a stored event and call the subscribers that listen to its tag."""
+        log.info("event", extra={"event_tag": event.tag, "user_id": event.user_id, "product": event.product})
+        for subscriber, tags in self._subscribers:
+            if tags is not None and event.tag not in tags:
+                continue
             try:
                 subscriber(event)
             except Exception:
                 log.exception("event subscriber failed", extra={"event_tag": event.tag})
-        return event

@@ -25,6 +25,9 @@ _OUTCOMES = {
     EventTag.SIGNIN_RATE_LIMITED: "rate_limited",
 }
 
+# The events on_event counts (it is called with no other).
+EVENT_TAGS = (*_OUTCOMES, EventTag.LOCKOUT_LOCKED)
+
 
 def on_event(event: Event) -> None:
     outcome = _OUTCOMES.get(event.tag)  # type: ignore[call-overload]  # StrEnum keys match plain strings

@@ -154,6 +154,10 @@ class OidcSettings(BaseModel):
     backchannel_timeout: float = Field(default=3.0, gt=0, le=30)
     # Seconds worker processes keep the signing keys in memory before reading them again.
     key_cache_seconds: int = Field(default=60, ge=0, le=3600)
+    # Under the ASGI application (gunicorn's asgi worker, PostgreSQL and Redis): answer the
+    # successful path of discovery, JWKS, userinfo, introspection and the client credentials and
+    # refresh grants in the event loop; false sends every request through the Flask views.
+    fast_lane: bool = True
 
     @field_validator("issuer")
     @classmethod

@@ -1,4 +1,5 @@
-"""Production shape: gunicorn with several workers sharing SQL and Redis; no request depends on a worker's memory."""
+"""Production shape: gunicorn's asgi workers running idp.asgi, sharing SQL and Redis; no request depends on a
+worker's memory."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def test_a_session_ended_in_redis_is_refused_by_every_worker(services, make_user
         IDP_BIND=f"127.0.0.1:{port}", PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
     )
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.conf.py"), "idp:create_app()"],
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "config" / "gunicorn.conf.py"),
+         "idp.asgi:create_asgi_app()"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
@@ -60,7 +62,10 @@ def test_a_session_ended_in_redis_is_refused_by_every_worker(services, make_user
         answers = [requests.get(f"{base}/", cookies=cookie, allow_redirects=False, timeout=20).status_code
                    for _ in range(12)]
         assert answers == [302] * 12
-        assert "idp_signins_total" in requests.get(f"{base}/metrics", timeout=20).text
+        discovery = requests.get(f"{base}/.well-known/openid-configuration", timeout=20)
+        assert discovery.status_code == 200 and discovery.json()["issuer"] and discovery.headers["ETag"]
+        metrics = requests.get(f"{base}/metrics", timeout=20).text
+        assert "idp_signins_total" in metrics and 'endpoint="oidc.discovery"' in metrics
     finally:
         server.terminate()
         server.wait(timeout=20)

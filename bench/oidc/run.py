@@ -1,7 +1,8 @@
 """One benchmark run: this service under gunicorn (PostgreSQL + Redis) and node-oidc-provider
 (in-memory adapter), the same worker count, the same load tool (wrk), the same scenarios.
 
-usage: .venv/bin/python bench/oidc/run.py [--workers 1] [--duration 10] [--connections 16]
+usage: .venv/bin/python bench/oidc/run.py [--workers 1] [--duration 10] [--connections 16] [--peer-jwt]
+                                         [--only ours|peer] [--scenario NAME ...]
 Prints a Markdown table (requests/s, p50, p99, errors). Needs wrk, node, PostgreSQL and Redis on
 127.0.0.1, and `npm ci` in bench/oidc/node. Not a test: pytest never collects it.
 """
@@ -77,11 +78,13 @@ def paths_of(url: str) -> dict[str, str]:
     }
 
 
-def run_all(url: str, tokens: str, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+def run_all(url: str, tokens: str, args: argparse.Namespace, only: list[str] | None = None
+            ) -> dict[str, dict[str, float]]:
     data = json.loads(Path(tokens).read_text())
     auth = {"RP_AUTH": basic(data["rp"]), "SERVICE_AUTH": basic(data["service"])}
     paths = paths_of(url)
-    return {s: wrk(url, s, tokens, paths, auth, args) for s in SCENARIOS}
+    wanted = [s for s in args.scenario or SCENARIOS if only is None or s in only]
+    return {s: wrk(url, s, tokens, paths, auth, args) for s in wanted}
 
 
 def ours(args: argparse.Namespace, work: Path) -> dict[str, dict[str, float]]:
@@ -110,7 +113,7 @@ def ours(args: argparse.Namespace, work: Path) -> dict[str, dict[str, float]]:
     subprocess.run([str(PY), str(HERE / "seed.py"), tokens, str(args.refresh_tokens)], env=env, check=True)
     server = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "config" / "gunicorn.conf.py"),
-         "idp:create_app()"],
+         "idp.asgi:create_asgi_app()"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
@@ -121,7 +124,7 @@ def ours(args: argparse.Namespace, work: Path) -> dict[str, dict[str, float]]:
         server.wait(timeout=30)
 
 
-def peer(args: argparse.Namespace, work: Path) -> dict[str, dict[str, float]]:
+def peer(args: argparse.Namespace, work: Path, *, jwt: bool = False) -> dict[str, dict[str, float]]:
     port = args.port + 1
     tokens = str(work / "peer.json")
     # One Node process per worker would each hold its own in-memory store; with one worker the
@@ -129,9 +132,12 @@ def peer(args: argparse.Namespace, work: Path) -> dict[str, dict[str, float]]:
     server = subprocess.Popen(
         ["node", str(HERE / "node" / "server.mjs"), str(port), tokens, str(args.peer_refresh_tokens)],
         cwd=HERE / "node", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=os.environ | {"PEER_JWT_ACCESS_TOKENS": "1" if jwt else "0"},
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/.well-known/openid-configuration", 120)
+        if jwt:
+            return run_all(f"http://127.0.0.1:{port}", tokens, args, only=["client_credentials"])
         return run_all(f"http://127.0.0.1:{port}", tokens, args)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -141,12 +147,16 @@ def peer(args: argparse.Namespace, work: Path) -> dict[str, dict[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn gthread threads per worker")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker for the Flask application")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--refresh-tokens", type=int, default=3000, help="seeded for this service")
+    parser.add_argument("--refresh-tokens", type=int, default=40000, help="seeded for this service")
     parser.add_argument("--peer-refresh-tokens", type=int, default=50000, help="seeded for the peer")
     parser.add_argument("--port", type=int, default=8150)
+    parser.add_argument("--only", choices=["ours", "peer"], help="run one server only")
+    parser.add_argument("--peer-jwt", action="store_true",
+                        help="also run the peer with RFC 9068 JWT access tokens (client credentials row)")
+    parser.add_argument("--scenario", choices=SCENARIOS, action="append", help="run these scenarios only")
     args = parser.parse_args()
     if args.workers != 1:
         raise SystemExit("the peer's in-memory adapter is per process: compare one worker with one process")
@@ -154,12 +164,20 @@ def main() -> None:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is needed")
     with tempfile.TemporaryDirectory(prefix="idp-bench-") as tmp:
-        results = {"this service (gunicorn)": ours(args, Path(tmp)), "node-oidc-provider": peer(args, Path(tmp))}
+        results = {}
+        if args.only != "peer":
+            results["this service (gunicorn)"] = ours(args, Path(tmp))
+        if args.only != "ours":
+            results["node-oidc-provider"] = peer(args, Path(tmp))
+            if args.peer_jwt:
+                results["node-oidc-provider, JWT access tokens"] = peer(args, Path(tmp), jwt=True)
     print(f"\n{args.workers} worker, wrk -t1 -c{args.connections} -d{args.duration}s\n")
     print("| scenario | server | requests/s | p50 ms | p99 ms | non-2xx |")
     print("|---|---|---:|---:|---:|---:|")
-    for scenario in SCENARIOS:
+    for scenario in args.scenario or SCENARIOS:
         for server, rows in results.items():
+            if scenario not in rows:
+                continue
             r = rows[scenario]
             print(f"| {scenario} | {server} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['errors']} |")
     json.dump(results, sys.stderr)

@@ -66,9 +66,9 @@ class ClientService:
     def get(self, client_id: str | None) -> ClientRecord | None:
         if not client_id or len(client_id) > 64:
             return None
-        cached = self._cache.get(client_id)
-        if cached is not None and time.monotonic() - cached[0] < CLIENT_CACHE_SECONDS:
-            return cached[1]
+        cached = self.cached(client_id)
+        if cached is not None:
+            return cached
         client = self.store.get(client_id)
         if client is None:
             self._cache.pop(client_id, None)
@@ -77,6 +77,13 @@ class ClientService:
                 self._cache.clear()
             self._cache[client_id] = (time.monotonic(), client)
         return client
+
+    def cached(self, client_id: str) -> ClientRecord | None:
+        """The client if this process read it less than the cache lifetime ago (no database)."""
+        cached = self._cache.get(client_id)
+        if cached is not None and time.monotonic() - cached[0] < CLIENT_CACHE_SECONDS:
+            return cached[1]
+        return None
 
     def find(self, client_id: str) -> ClientRecord:
         client = self.get(client_id)

@@ -36,6 +36,12 @@ class FoundToken:
         return not self.live
 
 
+def access_token_introspection(claims: dict[str, Any]) -> dict[str, Any]:
+    """The introspection answer (RFC 7662) for a live access token's claims."""
+    out = {k: claims[k] for k in ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti") if k in claims}
+    return out | {"active": True, "token_type": "Bearer"}
+
+
 def _find(server: Any, token: str, hint: str | None) -> FoundToken | None:
     service = server.oidc
     order = ["refresh_token", "access_token"] if hint == "refresh_token" else ["access_token", "refresh_token"]
@@ -98,9 +104,7 @@ class IdpIntrospectionEndpoint(IntrospectionEndpoint):  # type: ignore[misc]
 
     def introspect_token(self, token: FoundToken) -> dict[str, Any]:
         if token.claims is not None:
-            c = token.claims
-            out = {k: c[k] for k in ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti") if k in c}
-            return out | {"active": True, "token_type": "Bearer"}
+            return access_token_introspection(token.claims)
         record = token.record
         assert record is not None  # noqa: S101 - a FoundToken has claims or a record
         user = self.server.oidc.users.get(record.user_id)

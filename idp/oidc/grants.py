@@ -20,6 +20,7 @@ from idp.oidc.models import EndUser
 from idp.oidc.records import RefreshRecord
 from idp.oidc.tokens import GrantContext
 from idp.oidc.tokens import Issued
+from idp.oidc.tokens import wants_refresh
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
@@ -110,11 +111,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
 
 def _issue(grant: Any, ctx: GrantContext) -> dict[str, Any]:
     service = _oidc(grant)
-    scopes = ctx.scope.split()
-    refresh = "refresh_token" in ctx.client.grant_types and (
-        "offline_access" in scopes or ctx.client.always_refresh
-    )
-    issued: Issued = service.tokens.issue(ctx, with_refresh=refresh)
+    issued: Issued = service.tokens.issue(ctx, with_refresh=wants_refresh(ctx.client, ctx.scope))
     grant.request.grant_context = ctx
     grant.request.issued = issued
     grant.request.oidc_service = service
@@ -190,7 +187,4 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[mis
     def generate_token(self, user: Any = None, scope: str | None = None, grant_type: str | None = None,
                        expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
         client: Client = self.request.client
-        granted = client.get_allowed_scope(scope)
-        # No person, so no identity scopes.
-        granted = " ".join(s for s in granted.split() if s not in claims_mod.SCOPES)
-        return _issue(self, GrantContext(client=client.record, user=None, scope=granted))
+        return _issue(self, GrantContext(client=client.record, user=None, scope=client.service_scope(scope)))

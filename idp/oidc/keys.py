@@ -160,17 +160,36 @@ class KeyService:
         Checks only the signature and `typ`; the caller checks the claims it relies on."""
         if not token or len(token) > 8192:
             raise InvalidSignature("empty or oversized token")
-        loaded = self._load()
         try:
-            decoded = jwt.decode(token, loaded.public, algorithms=list(SUPPORTED))
-        except (JoseError, ValueError, KeyError, TypeError) as exc:
+            return _decode(token, self._load().public, typ)
+        except InvalidSignature:
             # An unknown kid may be a key another process just created: reload once.
             self._loaded = None
-            try:
-                decoded = jwt.decode(token, self._load().public, algorithms=list(SUPPORTED))
-            except (JoseError, ValueError, KeyError, TypeError):
-                raise InvalidSignature(str(exc)) from None
-        header = dict(decoded.header)
-        if typ is not None and str(header.get("typ", "")).lower() not in (typ, f"application/{typ}"):
-            raise InvalidSignature("unexpected token type")
-        return header, dict(decoded.claims)
+            return _decode(token, self._load().public, typ)
+
+    def cached(self) -> bool:
+        """Whether the keys are loaded and fresh, so `sign` and `verify_cached` need no database."""
+        loaded = self._loaded
+        return loaded is not None and time.monotonic() - loaded.loaded_at < self.cache_seconds
+
+    def verify_cached(self, token: str, *, typ: str | None = None) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """`verify` against the keys already loaded, never reading the database: None when the
+        token does not verify or the keys are not loaded (the caller then asks `verify`)."""
+        loaded = self._loaded
+        if not token or len(token) > 8192 or loaded is None or not self.cached():
+            return None
+        try:
+            return _decode(token, loaded.public, typ)
+        except InvalidSignature:
+            return None
+
+
+def _decode(token: str, public: KeySet, typ: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    try:
+        decoded = jwt.decode(token, public, algorithms=list(SUPPORTED))
+    except (JoseError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidSignature(str(exc)) from None
+    header = dict(decoded.header)
+    if typ is not None and str(header.get("typ", "")).lower() not in (typ, f"application/{typ}"):
+        raise InvalidSignature("unexpected token type")
+    return header, dict(decoded.claims)

@@ -9,6 +9,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oidc.core import AuthorizationCodeMixin
 
+from idp.oidc import claims as claims_mod
 from idp.oidc.clients import secret_matches
 from idp.oidc.records import ClientRecord
 
@@ -33,6 +34,11 @@ class Client(ClientMixin):  # type: ignore[misc]
             return ""
         allowed = set(self.record.scopes)
         return " ".join(s for s in dict.fromkeys(scope.split()) if s in allowed)
+
+    def service_scope(self, scope: str | None) -> str:
+        """The scope a client credentials token gets: what the client may have of what it asked
+        for, without identity scopes (there is no person)."""
+        return " ".join(s for s in self.get_allowed_scope(scope).split() if s not in claims_mod.SCOPES)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return redirect_uri in self.record.redirect_uris

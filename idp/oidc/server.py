@@ -14,6 +14,7 @@ from idp.oidc import grants
 from idp.oidc.models import Client
 from idp.oidc.service import OidcService
 from idp.oidc.tokens import Issued
+from idp.oidc.tokens import token_event_details
 
 
 class IdpAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
@@ -56,8 +57,8 @@ def build(app: Flask, service: OidcService) -> IdpAuthorizationServer:
             tag = EventTag.OIDC_TOKEN_ISSUED
         service.events.record_event(
             tag, ctx=server.request_context(), user_id=user_id, product=client_id,
-            details={"grant_type": request.payload.grant_type, "scope": ctx.scope,
-                     "refresh_token": "refresh_token" in token},
+            details=token_event_details(request.payload.grant_type, ctx.scope,
+                                        refresh_token="refresh_token" in token),
         )
 
     server.init_app(app, query_client=query_client, save_token=save_token)

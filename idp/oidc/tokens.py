@@ -40,6 +40,17 @@ def half_hash(value: str, alg: str) -> str:
     return base64.urlsafe_b64encode(raw[: len(raw) // 2]).rstrip(b"=").decode()
 
 
+def wants_refresh(client: ClientRecord, scope: str) -> bool:
+    """Whether a grant gets a refresh token: `offline_access` asked for, or the client always
+    gets one; either way only when the client may use the refresh grant."""
+    return "refresh_token" in client.grant_types and ("offline_access" in scope.split() or client.always_refresh)
+
+
+def token_event_details(grant_type: str, scope: str, *, refresh_token: bool) -> dict[str, Any]:
+    """What the activity log keeps of a token issued or refreshed (never the token)."""
+    return {"grant_type": grant_type, "scope": scope, "refresh_token": refresh_token}
+
+
 @dataclass
 class GrantContext:
     """Who and what a token speaks for; built from an authorization code, a refresh token, or a client."""
@@ -111,13 +122,16 @@ class TokenService:
             _header, body = self.keys.verify(token, typ="at+jwt")
         except InvalidSignature:
             return None
-        exp = body.get("exp")
-        if body.get("iss") != self.issuer or not isinstance(exp, int) or exp <= self._now():
-            return None
-        jti = body.get("jti")
-        if not isinstance(jti, str) or self.redis.is_denied(jti):
+        if not self.access_claims_valid(body) or self.redis.is_denied(body["jti"]):
             return None
         return body
+
+    def access_claims_valid(self, body: dict[str, Any]) -> bool:
+        """An access token's claims we rely on: our issuer, not expired, a `jti` (whose denial the
+        caller checks)."""
+        exp = body.get("exp")
+        return (body.get("iss") == self.issuer and isinstance(exp, int) and exp > self._now()
+                and isinstance(body.get("jti"), str))
 
     def deny(self, jti: str | None, exp: int | None) -> None:
         if jti and exp:
@@ -127,24 +141,34 @@ class TokenService:
 
     def issue(self, ctx: GrantContext, *, with_refresh: bool) -> Issued:
         access, jti, exp, lifetime = self.access_token(ctx)
+        issued = self.issued(ctx, access, jti, exp, lifetime)
+        if with_refresh and ctx.user is not None:
+            refresh, row = self.new_refresh(ctx, jti, exp)
+            issued.refresh_id = self.refresh_tokens.add(**row)
+            issued.family = row["family"]
+            issued.response["refresh_token"] = refresh
+        return issued
+
+    @staticmethod
+    def issued(ctx: GrantContext, access: str, jti: str, exp: int, lifetime: int) -> Issued:
         response: dict[str, Any] = {
             "access_token": access, "token_type": "Bearer", "expires_in": lifetime, "scope": ctx.scope,
         }
-        issued = Issued(response, jti, exp)
-        if with_refresh and ctx.user is not None:
-            refresh = secrets.token_urlsafe(32)
-            now = self.clock.now()
-            family = ctx.family or secrets.token_hex(16)
-            lifetime_s = ctx.client.refresh_token_lifetime or self.refresh_lifetime
-            issued.refresh_id = self.refresh_tokens.add(
-                token_hash=digest(refresh), now=now, family=family, client_id=ctx.client.client_id,
-                user_id=ctx.user.id, scope=ctx.scope, auth_time=ctx.auth_time or self._now(), acr=ctx.acr,
-                amr=ctx.amr, sid=ctx.sid, claims=ctx.claims, access_jti=jti, access_exp=exp,
-                expires_at=now + dt.timedelta(seconds=lifetime_s),
-            )
-            issued.family = family
-            response["refresh_token"] = refresh
-        return issued
+        return Issued(response, jti, exp)
+
+    def new_refresh(self, ctx: GrantContext, access_jti: str, access_exp: int) -> tuple[str, dict[str, Any]]:
+        """A new opaque refresh token and the columns of its row (only its hash is stored)."""
+        assert ctx.user is not None  # noqa: S101 - only user grants get refresh tokens
+        refresh = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        lifetime_s = ctx.client.refresh_token_lifetime or self.refresh_lifetime
+        return refresh, {
+            "token_hash": digest(refresh), "now": now, "family": ctx.family or secrets.token_hex(16),
+            "client_id": ctx.client.client_id, "user_id": ctx.user.id, "scope": ctx.scope,
+            "auth_time": ctx.auth_time or self._now(), "acr": ctx.acr, "amr": ctx.amr, "sid": ctx.sid,
+            "claims": ctx.claims, "access_jti": access_jti, "access_exp": access_exp,
+            "expires_at": now + dt.timedelta(seconds=lifetime_s),
+        }
 
     def id_token(self, ctx: GrantContext, access_token: str | None) -> str:
         """The ID token: identity and authentication facts; scope claims only when no access

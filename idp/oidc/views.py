@@ -3,8 +3,6 @@ handling), token, userinfo, revocation, introspection and RP-initiated logout.""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,6 +24,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from idp.errors import ValidationError
 from idp.oidc import claims as claims_mod
+from idp.oidc.discovery import LOCALES
+from idp.oidc.discovery import discovery_document
 from idp.oidc.forms import ConsentForm
 from idp.oidc.forms import LogoutForm
 from idp.oidc.models import EndUser
@@ -34,9 +34,6 @@ from idp.web.current import request_context
 from idp.web.current import services
 
 bp = Blueprint("oidc", __name__)
-
-LOCALES = ("en", "fr")
-
 
 def _oidc() -> OidcService:
     service: OidcService = services().ext["oidc"].service
@@ -69,45 +66,6 @@ def error_page(message: str, status: int = 400) -> tuple[str, int]:
 # -- discovery and keys ----------------------------------------------------------------
 
 
-def _metadata(iss: str, algorithms: list[str]) -> dict[str, Any]:
-    return {
-        "issuer": iss,
-        "authorization_endpoint": f"{iss}/oauth/authorize",
-        "token_endpoint": f"{iss}/oauth/token",
-        "userinfo_endpoint": f"{iss}/oauth/userinfo",
-        "jwks_uri": f"{iss}/oauth/jwks",
-        "end_session_endpoint": f"{iss}/oauth/logout",
-        "revocation_endpoint": f"{iss}/oauth/revoke",
-        "introspection_endpoint": f"{iss}/oauth/introspect",
-        "scopes_supported": list(claims_mod.SCOPES),
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": algorithms,
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "code_challenge_methods_supported": ["S256"],
-        "claims_supported": claims_mod.SUPPORTED_CLAIMS,
-        "claims_parameter_supported": True,
-        "request_parameter_supported": False,
-        "request_uri_parameter_supported": False,
-        "acr_values_supported": list(claims_mod.ACR_VALUES),
-        "prompt_values_supported": ["none", "login", "consent"],
-        "ui_locales_supported": list(LOCALES),
-        "claim_types_supported": ["normal"],
-        "backchannel_logout_supported": True,
-        "backchannel_logout_session_supported": True,
-        "authorization_response_iss_parameter_supported": True,
-    }
-
-
-# The discovery document depends only on the settings (issuer, algorithms), fixed for the life
-# of the process: serialised once per (issuer, algorithms), never stale.
-_DISCOVERY: dict[tuple[str, tuple[str, ...]], tuple[bytes, str]] = {}
-
-
 def _public_json(body: bytes, etag: str, max_age: int) -> Response:
     """A cacheable public JSON document with a strong ETag (304 when the client has it)."""
     # Werkzeug keeps If-None-Match values unquoted; ours is quoted on the wire.
@@ -122,13 +80,7 @@ def _public_json(body: bytes, etag: str, max_age: int) -> Response:
 @bp.get("/.well-known/openid-configuration")
 def discovery() -> Response:
     ext = services().ext["oidc"]
-    key = (ext.issuer, tuple(ext.algorithms))
-    document = _DISCOVERY.get(key)
-    if document is None:
-        body = json.dumps(_metadata(ext.issuer, list(ext.algorithms)), separators=(",", ":")).encode()
-        document = (body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
-        _DISCOVERY[key] = document
-    return _public_json(*document, max_age=300)
+    return _public_json(*discovery_document(ext.issuer, tuple(ext.algorithms)), max_age=300)
 
 
 @bp.get("/oauth/jwks")

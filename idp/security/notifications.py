@@ -64,6 +64,9 @@ class NotificationService:
     of it. Failed-sign-in mail is throttled per account (one per `window` seconds) and each mail
     counts the failures it summarises, so an attack cannot flood the mailbox."""
 
+    # The events on_event acts on (it is subscribed to these alone).
+    EVENT_TAGS = (EventTag.SIGNIN_SUCCEEDED, EventTag.SIGNIN_FAILED)
+
     def __init__(
         self, prefs: PrefStore, throttle: Throttle, users: UserLookup, mail: MailService,
         events: EventRecorder, clock: Clock, *, base_url: str, window: int,
@@ -87,7 +90,7 @@ class NotificationService:
 
     def on_event(self, event: Event) -> None:
         """Event subscriber: mail the owner about a sign-in, as they chose."""
-        if event.user_id is None or event.tag not in (EventTag.SIGNIN_SUCCEEDED, EventTag.SIGNIN_FAILED):
+        if event.user_id is None or event.tag not in self.EVENT_TAGS:
             return
         user = self.users.get(event.user_id)
         if user is None:

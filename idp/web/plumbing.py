@@ -69,9 +69,31 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _unexpected)
 
 
+def request_id_of(incoming: str) -> str:
+    """The caller's X-Request-ID when it is a sane token, else a new one."""
+    return incoming if REQUEST_ID.match(incoming) else secrets.token_hex(8)
+
+
+def security_headers(secure: bool) -> dict[str, str]:
+    """Headers every response carries (the ASGI fast lane adds the same)."""
+    headers = {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+    if secure:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    return headers
+
+
+# A view may set its own; the others are always ours.
+_VIEW_MAY_SET = frozenset({"Content-Security-Policy", "Cross-Origin-Opener-Policy"})
+
+
 def _begin() -> None:
-    incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if REQUEST_ID.match(incoming) else secrets.token_hex(8)
+    g.request_id = request_id_of(request.headers.get("X-Request-ID", ""))
     g.request_id_token = logs.request_id.set(g.request_id)
     g.started = time.perf_counter()
 
@@ -86,13 +108,11 @@ def _finish(response: Response) -> Response:
     settings = services().settings
     headers = response.headers
     headers["X-Request-ID"] = g.get("request_id", "-")
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "no-referrer"
-    headers["X-Frame-Options"] = "DENY"
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if settings.secure_cookies:
-        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    for name, value in security_headers(settings.secure_cookies).items():
+        if name in _VIEW_MAY_SET:
+            headers.setdefault(name, value)
+        else:
+            headers[name] = value
     if response.mimetype == "text/html":
         # Pages show personal data: never keep them in shared caches or the back-forward cache.
         headers.setdefault("Cache-Control", "no-store")

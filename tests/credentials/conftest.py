@@ -116,7 +116,7 @@ def nginx(app: Any, tmp_path: Path) -> Iterator[str]:
     (folder / "site" / "index.html").write_text(PAGE)
     port = _free_port()
     conf = folder / "nginx.conf"
-    conf.write_text(CONFIG.format(tmp=folder, port=port, app_port=server.server.server_port))
+    conf.write_text(CONFIG.format(tmp=folder, port=port, app_port=server.port))
     process = subprocess.Popen(
         [NGINX, "-p", str(folder), "-c", str(conf), "-e", str(folder / "error.log")],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -151,18 +151,12 @@ def port() -> int:
 
 @pytest.fixture
 def live(app: Any, port: int) -> Iterator[Any]:
-    """The app on a real port whose URL is the issuer (tests that use it set the issuer)."""
-    from werkzeug.serving import make_server
-
+    """The production application on a real port whose URL is the issuer (tests that use it set
+    the issuer): on PostgreSQL its fast lane answers the successful token, userinfo and
+    introspection requests, on SQLite the Flask views answer everything but discovery and JWKS."""
     from tests.e2e.conftest import LiveServer
 
-    server = LiveServer.__new__(LiveServer)
-    server.server = make_server("127.0.0.1", port, app, threaded=True)
-    server.url = f"http://127.0.0.1:{port}"
-    import threading
-
-    server.thread = threading.Thread(target=server.server.serve_forever, daemon=True)
-    server.start()
+    server = LiveServer(app, port).start()
     yield server
     server.stop()
 

@@ -65,6 +65,18 @@ const provider = new Provider(issuer, {
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
     revocation: { enabled: true },
+    // PEER_JWT_ACCESS_TOKENS=1: the service client's tokens are RFC 9068 JWTs signed with RS256,
+    // the same work as the service under test does for every access token. Otherwise they are
+    // the peer's default, opaque tokens kept in process memory.
+    resourceIndicators: {
+      enabled: process.env.PEER_JWT_ACCESS_TOKENS === '1',
+      defaultResource: (ctx, client) => (client && client.clientId === 'bench-service' ? 'urn:bench:reports' : undefined),
+      useGrantedResource: () => false,
+      getResourceServerInfo: () => ({
+        scope: 'reports', audience: 'urn:bench:reports', accessTokenTTL: 600,
+        accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } },
+      }),
+    },
   },
   // Same policy as the service under test: rotate at every use.
   rotateRefreshToken: true,

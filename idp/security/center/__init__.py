@@ -76,7 +76,7 @@ def init_app(app: Flask, container: Container) -> None:
         wizard=wizard, breached=breached,
     )
     container.lockout.unlock_link = unlock.link_for
-    container.events.subscribe(notifications.on_event)
+    container.events.subscribe(notifications.on_event, notifications.EVENT_TAGS)
 
     app.add_template_filter(_utc_time, "datetimeformat_utc")
     app.add_template_filter(_combine_args, "combine_args")

@@ -1,0 +1,311 @@
+"""The OIDC fast lane: the successful path of the busiest endpoints, answered in the event loop
+of the ASGI application without Flask or Authlib's request machinery.
+
+It answers discovery and JWKS, userinfo with a Bearer header, introspection of access tokens,
+and the client credentials and refresh token grants with client_secret_basic. It only ever
+answers what the reference implementation (the Flask views on Authlib) would answer with
+success, built by the same services: the same token bodies (`TokenService`), claims, event rows
+and introspection answers. Anything else, an error, a cache it would have to fill from the
+database, a parameter it does not know, goes to the reference implementation untouched:
+`handle()` returns None before it has changed anything. So every error response, and every rule
+about reuse and revocation, has one implementation.
+
+Storage goes through an async store (PostgreSQL and Redis); RSA signatures, which release the
+GIL, run in a small thread pool so the event loop keeps serving while a key signs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from typing import Any
+from urllib.parse import parse_qsl
+from urllib.parse import unquote
+
+from idp.events import EventRecorder
+from idp.events import EventTag
+from idp.model import Event
+from idp.model import RequestContext
+from idp.oidc import claims as claims_mod
+from idp.oidc.discovery import discovery_document
+from idp.oidc.endpoints import access_token_introspection
+from idp.oidc.models import Client
+from idp.oidc.tokens import GrantContext
+from idp.oidc.tokens import digest
+from idp.oidc.tokens import token_event_details
+from idp.oidc.tokens import wants_refresh
+
+if TYPE_CHECKING:
+    from idp.oidc import OidcExtension
+    from idp.stores.oidc_async import AsyncOidcStore
+
+log = logging.getLogger(__name__)
+
+JSON = b"application/json"
+NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+# The Flask endpoint names, so metrics count both lanes alike.
+ENDPOINTS = {
+    "/.well-known/openid-configuration": "oidc.discovery",
+    "/oauth/jwks": "oidc.jwks",
+    "/oauth/userinfo": "oidc.userinfo",
+    "/oauth/introspect": "oidc.introspect",
+    "/oauth/token": "oidc.token",
+}
+METHODS = {
+    "/.well-known/openid-configuration": ("GET", "HEAD"),
+    "/oauth/jwks": ("GET", "HEAD"),
+    "/oauth/userinfo": ("GET", "POST"),
+    "/oauth/introspect": ("POST",),
+    "/oauth/token": ("POST",),
+}
+FORM = "application/x-www-form-urlencoded"
+
+
+@dataclass
+class LaneRequest:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-cased names; a repeated header makes the lane step aside
+    body: bytes
+    ip: str
+
+    @property
+    def context(self) -> RequestContext:
+        return RequestContext(ip=self.ip, user_agent=self.headers.get("user-agent", "")[:512])
+
+    def form(self, allowed: set[str]) -> dict[str, str] | None:
+        """The url-encoded body when every parameter is known and given once, else None."""
+        if self.headers.get("content-type", "").split(";")[0].strip().lower() != FORM:
+            return None
+        try:
+            pairs = parse_qsl(self.body.decode("ascii"), keep_blank_values=True, strict_parsing=True)
+        except (UnicodeDecodeError, ValueError):
+            return None
+        form = dict(pairs)
+        if len(form) != len(pairs) or not set(form) <= allowed or any(not v for v in form.values()):
+            return None
+        return form
+
+    def basic_auth(self) -> tuple[str, str] | None:
+        """client_secret_basic credentials (RFC 6749 §2.3.1: form-encoded, then Base64)."""
+        value = self.headers.get("authorization", "")
+        if value[:6].lower() != "basic ":
+            return None
+        try:
+            decoded = base64.b64decode(value[6:].strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        client_id, sep, secret = decoded.partition(":")
+        if not sep or not client_id or not secret:
+            return None
+        return unquote(client_id), unquote(secret)
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    headers: list[tuple[bytes, bytes]]
+
+
+def _json(payload: dict[str, Any]) -> Reply:
+    # Sorted keys, as Flask's jsonify writes them.
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return Reply(200, body, [(b"content-type", JSON), *NO_STORE])
+
+
+class FastLane:
+    def __init__(self, ext: OidcExtension, events: EventRecorder, store: AsyncOidcStore | None, *,
+                 signers: int = 2) -> None:
+        self.ext, self.events, self.store = ext, events, store
+        self.tokens, self.keys, self.clients = ext.tokens, ext.keys, ext.clients
+        self._signer = ThreadPoolExecutor(max_workers=signers, thread_name_prefix="idp-sign")
+
+    def takes(self, method: str, path: str) -> bool:
+        """Whether the lane looks at this request at all (the others never reach it)."""
+        return method in METHODS.get(path, ())
+
+    async def close(self) -> None:
+        self._signer.shutdown(wait=False)
+        if self.store is not None:
+            await self.store.close()
+
+    async def handle(self, request: LaneRequest) -> Reply | None:
+        """The answer, or None for the reference implementation (nothing was changed then)."""
+        path = request.path
+        if path == "/.well-known/openid-configuration":
+            body, etag = discovery_document(self.ext.issuer, tuple(self.ext.algorithms))
+            return self._public(request, body, etag, 300)
+        if path == "/oauth/jwks":
+            if not self.keys.cached():
+                return None
+            body, etag = self.keys.jwks_document()
+            return self._public(request, body, etag, 60)
+        if self.store is None:
+            return None
+        if path == "/oauth/userinfo":
+            return await self._userinfo(request)
+        if path == "/oauth/introspect":
+            return await self._introspect(request)
+        return await self._token(request)
+
+    @staticmethod
+    def _public(request: LaneRequest, body: bytes, etag: str, max_age: int) -> Reply | None:
+        headers = [(b"etag", etag.encode()), (b"cache-control", f"public, max-age={max_age}".encode()),
+                   (b"access-control-allow-origin", b"*")]
+        match = request.headers.get("if-none-match")
+        if match is not None:
+            # Lists, weak tags and "*" are the reference's to weigh.
+            return Reply(304, b"", headers) if match == etag else None
+        return Reply(200, body, [(b"content-type", JSON), *headers])
+
+    async def _sign(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._signer, fn, *args)
+
+    # -- tokens that are presented ----------------------------------------------------------
+
+    async def _access_claims(self, token: str) -> dict[str, Any] | None:
+        """The claims of a live access token, or None (the reference then explains why)."""
+        if token.count(".") != 2:
+            return None
+        verified = self.keys.verify_cached(token, typ="at+jwt")
+        if verified is None:
+            return None
+        body: dict[str, Any] = verified[1]
+        if not self.tokens.access_claims_valid(body):
+            return None
+        assert self.store is not None  # noqa: S101 - only called with a store
+        if await self.store.is_denied(body["jti"]):
+            return None
+        return body
+
+    async def _userinfo(self, request: LaneRequest) -> Reply | None:
+        if request.body:
+            return None  # a token in the body is the reference's (one place only, RFC 6750)
+        header = request.headers.get("authorization", "")
+        if header[:7].lower() != "bearer ":
+            return None
+        body = await self._access_claims(header[7:].strip())
+        if body is None or "openid" not in str(body.get("scope", "")).split():
+            return None
+        assert self.store is not None  # noqa: S101 - checked by handle()
+        user = await self.store.user_by_subject(str(body.get("sub")))
+        if user is None or not user.is_active:
+            return None
+        return _json(claims_mod.released(user, str(body.get("scope", "")), body.get("userinfo_claims")))
+
+    def _client(self, request: LaneRequest, grant_type: str | None) -> Client | None:
+        """A confidential or service client authenticated with client_secret_basic, from the
+        process cache (a client not in it is the reference's to read)."""
+        credentials = request.basic_auth()
+        if credentials is None or len(credentials[0]) > 64:
+            return None
+        record = self.clients.cached(credentials[0])
+        if record is None:
+            return None
+        client = Client(record)
+        if not client.check_endpoint_auth_method("client_secret_basic", "token"):
+            return None
+        if not client.check_client_secret(credentials[1]):
+            return None
+        if grant_type is not None and not client.check_grant_type(grant_type):
+            return None
+        return client
+
+    async def _introspect(self, request: LaneRequest) -> Reply | None:
+        form = request.form({"token", "token_type_hint"})
+        if form is None or "token" not in form or form.get("token_type_hint", "access_token") not in (
+                "access_token", "refresh_token"):
+            return None
+        client = self._client(request, None)
+        if client is None:
+            return None
+        claims = await self._access_claims(form["token"])
+        if claims is None:
+            return None
+        if claims.get("client_id") != client.client_id and client.record.kind != "service":
+            return None
+        return _json(access_token_introspection(claims))
+
+    # -- tokens that are issued ---------------------------------------------------------------
+
+    async def _token(self, request: LaneRequest) -> Reply | None:
+        form = request.form({"grant_type", "scope", "refresh_token"})
+        if form is None:
+            return None
+        grant_type = form.get("grant_type")
+        if grant_type == "client_credentials" and "refresh_token" not in form:
+            return await self._client_credentials(request, form)
+        if grant_type == "refresh_token" and "scope" not in form and "refresh_token" in form:
+            return await self._refresh(request, form["refresh_token"])
+        return None
+
+    async def _record(self, values: dict[str, Any]) -> None:
+        assert self.store is not None  # noqa: S101 - checked by handle()
+        event_id = await self.store.add_event(values)
+        await self._notify(event_id, values)
+
+    async def _notify(self, event_id: int, values: dict[str, Any]) -> None:
+        """Log the event and tell its subscribers, as `record_event` does (in a thread: a
+        subscriber may read or write)."""
+        event = Event(id=event_id, **values)
+        if self.events.wants(values["tag"]):
+            await asyncio.get_running_loop().run_in_executor(None, self.events.notify, event)
+        else:
+            self.events.notify(event)
+
+    async def _client_credentials(self, request: LaneRequest, form: dict[str, str]) -> Reply | None:
+        client = self._client(request, "client_credentials")
+        if client is None or client.record.kind != "service":
+            return None
+        requested = form.get("scope")
+        if requested is not None and not set(requested.split()) <= set(client.record.scopes):
+            return None
+        ctx = GrantContext(client=client.record, user=None, scope=client.service_scope(requested))
+        access, jti, exp, lifetime = await self._sign(self.tokens.access_token, ctx)
+        issued = self.tokens.issued(ctx, access, jti, exp, lifetime)
+        await self._record(self.events.values(
+            EventTag.OIDC_TOKEN_ISSUED, ctx=request.context, product=client.client_id,
+            details=token_event_details("client_credentials", ctx.scope, refresh_token=False),
+        ))
+        return _json(issued.response)
+
+    async def _refresh(self, request: LaneRequest, token: str) -> Reply | None:
+        client = self._client(request, "refresh_token")
+        if client is None or client.record.kind != "confidential" or len(token) > 200:
+            return None
+        assert self.store is not None  # noqa: S101 - checked by handle()
+        record = await self.store.refresh_by_hash(digest(token))
+        if record is None or record.client_id != client.client_id or not self.tokens.is_live(record):
+            return None
+        user = await self.store.user_by_id(record.user_id)
+        if user is None or not user.is_active:
+            return None
+        ctx = GrantContext(
+            client=client.record, user=user, scope=record.scope, auth_time=record.auth_time, acr=record.acr,
+            amr=record.amr, sid=record.sid, claims=record.claims, family=record.family,
+        )
+        access, jti, exp, lifetime = await self._sign(self.tokens.access_token, ctx)
+        issued = self.tokens.issued(ctx, access, jti, exp, lifetime)
+        new_row = None
+        if wants_refresh(client.record, ctx.scope):
+            refresh, new_row = self.tokens.new_refresh(ctx, jti, exp)
+            issued.response["refresh_token"] = refresh
+        if "openid" in ctx.scope.split():
+            issued.response["id_token"] = await self._sign(self.tokens.id_token, ctx, access)
+        event = self.events.values(
+            EventTag.OIDC_TOKEN_REFRESHED, ctx=request.context, user_id=user.id, product=client.client_id,
+            details=token_event_details("refresh_token", ctx.scope, refresh_token=new_row is not None),
+        )
+        done = await self.store.rotate(record.id, self.tokens.clock.now(), new_row, event)
+        if done is None:
+            return None  # spent or revoked meanwhile: reuse, which the reference handles
+        await self._notify(done[1], event)
+        return _json(issued.response)

@@ -1,0 +1,182 @@
+"""The OpenID Provider's hot-path statements, for the fast lane of the ASGI application:
+PostgreSQL through psycopg's async connection pool, Redis through redis.asyncio.
+
+The SQL is compiled once from the same tables the synchronous stores use, and rows are turned
+into records by the same functions, so a column renamed in the models is renamed here too. Only
+PostgreSQL: with SQLite the fast lane is off and the synchronous stores serve every request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from typing import cast
+
+import psycopg
+import redis.asyncio as aioredis
+from psycopg.rows import namedtuple_row
+from psycopg.types.json import Json
+from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import PoolTimeout
+from sqlalchemy import Table
+from sqlalchemy import bindparam
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import make_url
+from sqlalchemy.sql import ClauseElement
+
+from idp.errors import StoreUnavailableError
+from idp.model import User
+from idp.oidc.records import RefreshRecord
+from idp.stores.models import EventRow
+from idp.stores.models import UserRow
+from idp.stores.oidc import _refresh
+from idp.stores.redis import Keys
+from idp.stores.tables_oidc import OidcRefreshTokenRow
+from idp.stores.users import _user
+
+_DIALECT = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
+
+
+def _sql(statement: ClauseElement) -> str:
+    """The statement as psycopg runs it (named `%(name)s` parameters)."""
+    return str(statement.compile(dialect=_DIALECT))
+
+
+_USERS = cast(Table, UserRow.__table__)
+_REFRESH = cast(Table, OidcRefreshTokenRow.__table__)
+_EVENTS = cast(Table, EventRow.__table__)
+_JSON_COLUMNS = {"amr", "claims", "details"}
+
+USER_BY_SUBJECT = _sql(select(_USERS).where(_USERS.c.subject == bindparam("subject")))
+USER_BY_ID = _sql(select(_USERS).where(_USERS.c.id == bindparam("id")))
+REFRESH_BY_HASH = _sql(select(_REFRESH).where(_REFRESH.c.token_hash == bindparam("token_hash")))
+SPEND_REFRESH = _sql(
+    update(_REFRESH)
+    .where(_REFRESH.c.id == bindparam("spent_id"), _REFRESH.c.used_at.is_(None), _REFRESH.c.revoked_at.is_(None))
+    .values(used_at=bindparam("used_at"))
+    .returning(_REFRESH.c.id)
+)
+_REFRESH_COLUMNS = [c.name for c in _REFRESH.columns if c.name != "id"]
+INSERT_REFRESH = _sql(insert(_REFRESH).values({c: bindparam(c) for c in _REFRESH_COLUMNS}).returning(_REFRESH.c.id))
+_EVENT_COLUMNS = [c.name for c in _EVENTS.columns if c.name != "id"]
+INSERT_EVENT = _sql(insert(_EVENTS).values({c: bindparam(c) for c in _EVENT_COLUMNS}).returning(_EVENTS.c.id))
+
+
+def _params(values: dict[str, Any], columns: list[str]) -> dict[str, Any]:
+    return {c: Json(values.get(c)) if c in _JSON_COLUMNS else values.get(c) for c in columns}
+
+
+def conninfo(database_url: str) -> str:
+    """A libpq connection string from the service's SQLAlchemy URL."""
+    return str(make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False))
+
+
+class AsyncOidcStore:
+    """Opened on first use in the running event loop (one per worker process), closed by
+    `close()` when the server shuts down."""
+
+    def __init__(self, database_url: str, redis_url: str, keys: Keys, *, pool_size: int = 4,
+                 timeout: float = 3.0) -> None:
+        self._conninfo = conninfo(database_url)
+        self._redis_url = redis_url
+        self.keys = keys
+        self.pool_size = pool_size
+        # Seconds a request waits for a connection (the database down: then a 503).
+        self.timeout = timeout
+        self._pool: AsyncConnectionPool[Any] | None = None
+        self._redis: aioredis.Redis | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def _open(self) -> AsyncConnectionPool[Any]:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            # A pool serves the loop it was opened in. A server has one loop per worker; a new
+            # loop (tests, a restarted server thread) gets a new pool and the old one is dropped.
+            self._pool, self._redis, self._loop = None, None, loop
+        if self._pool is None:
+            pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+                self._conninfo, min_size=1, max_size=self.pool_size, open=False, timeout=self.timeout,
+                kwargs={"autocommit": True, "row_factory": namedtuple_row},
+            )
+            self._pool = pool
+            await pool.open()
+            self._redis = aioredis.Redis.from_url(self._redis_url)
+        return self._pool
+
+    async def close(self) -> None:
+        pool, client = self._pool, self._redis
+        self._pool, self._redis, self._loop = None, None, None
+        if pool is not None:
+            await pool.close()
+        if client is not None:
+            await client.aclose()
+
+    @asynccontextmanager
+    async def _conn(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        try:
+            pool = await self._open()
+            async with pool.connection() as conn:
+                yield conn
+        except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
+            raise StoreUnavailableError("the database does not answer") from exc
+
+    # -- Redis ----------------------------------------------------------------------------
+
+    async def is_denied(self, jti: str) -> bool:
+        """Whether an access token was revoked (the key RedisOidcStore.deny sets)."""
+        await self._open()
+        assert self._redis is not None  # noqa: S101 - opened above
+        try:
+            return bool(await self._redis.exists(f"{self.keys.p}:oidc:denied:{jti}"))
+        except aioredis.RedisError as exc:
+            raise StoreUnavailableError("the session store does not answer") from exc
+
+    # -- SQL --------------------------------------------------------------------------------
+
+    async def user_by_subject(self, subject: str) -> User | None:
+        async with self._conn() as conn:
+            row = await (await conn.execute(USER_BY_SUBJECT, {"subject": subject})).fetchone()
+        return _user(row) if row else None
+
+    async def user_by_id(self, user_id: int) -> User | None:
+        async with self._conn() as conn:
+            row = await (await conn.execute(USER_BY_ID, {"id": user_id})).fetchone()
+        return _user(row) if row else None
+
+    async def refresh_by_hash(self, token_hash: str) -> RefreshRecord | None:
+        async with self._conn() as conn:
+            row = await (await conn.execute(REFRESH_BY_HASH, {"token_hash": token_hash})).fetchone()
+        return _refresh(row) if row else None
+
+    async def add_event(self, values: dict[str, Any]) -> int:
+        """Insert one event row, committed when this returns."""
+        async with self._conn() as conn:
+            row = await (await conn.execute(INSERT_EVENT, _params(values, _EVENT_COLUMNS))).fetchone()
+        assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row
+        return int(row.id)
+
+    async def rotate(
+        self, spent_id: int, now: dt.datetime, new_row: dict[str, Any] | None, event: dict[str, Any],
+    ) -> tuple[int | None, int] | None:
+        """Spend a refresh token, store its successor (if any) and the event row, in one
+        transaction: (new row id, event id), or None, with nothing written, when the token was
+        already spent or revoked (the caller leaves that to the reuse handling)."""
+        async with self._conn() as conn, conn.transaction() as tx:
+            spent = await (await conn.execute(SPEND_REFRESH, {"spent_id": spent_id, "used_at": now})).fetchone()
+            if spent is None:
+                raise psycopg.Rollback(tx)
+            new_id = None
+            if new_row is not None:
+                values = dict(new_row, created_at=new_row["now"])
+                inserted = await (await conn.execute(INSERT_REFRESH, _params(values, _REFRESH_COLUMNS))).fetchone()
+                new_id = int(inserted.id) if inserted else None
+            row = await (await conn.execute(INSERT_EVENT, _params(event, _EVENT_COLUMNS))).fetchone()
+            assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row
+            return new_id, int(row.id)
+        return None
