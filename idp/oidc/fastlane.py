@@ -282,11 +282,11 @@ class FastLane:
         if client is None or client.record.kind != "confidential" or len(token) > 200:
             return None
         assert self.store is not None  # noqa: S101 - checked by handle()
-        record = await self.store.refresh_by_hash(digest(token))
-        if record is None or record.client_id != client.client_id or not self.tokens.is_live(record):
+        found = await self.store.refresh_with_person(digest(token))
+        if found is None:
             return None
-        user = await self.store.user_by_id(record.user_id)
-        if user is None or not user.is_active:
+        record, user = found
+        if record.client_id != client.client_id or not self.tokens.is_live(record) or not user.is_active:
             return None
         ctx = GrantContext(
             client=client.record, user=user, scope=record.scope, auth_time=record.auth_time, acr=record.acr,

@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import SimpleNamespace
 from typing import Any
 from typing import cast
 
@@ -54,18 +55,46 @@ _EVENTS = cast(Table, EventRow.__table__)
 _JSON_COLUMNS = {"amr", "claims", "details"}
 
 USER_BY_SUBJECT = _sql(select(_USERS).where(_USERS.c.subject == bindparam("subject")))
-USER_BY_ID = _sql(select(_USERS).where(_USERS.c.id == bindparam("id")))
-REFRESH_BY_HASH = _sql(select(_REFRESH).where(_REFRESH.c.token_hash == bindparam("token_hash")))
-SPEND_REFRESH = _sql(
-    update(_REFRESH)
-    .where(_REFRESH.c.id == bindparam("spent_id"), _REFRESH.c.used_at.is_(None), _REFRESH.c.revoked_at.is_(None))
-    .values(used_at=bindparam("used_at"))
-    .returning(_REFRESH.c.id)
-)
 _REFRESH_COLUMNS = [c.name for c in _REFRESH.columns if c.name != "id"]
-INSERT_REFRESH = _sql(insert(_REFRESH).values({c: bindparam(c) for c in _REFRESH_COLUMNS}).returning(_REFRESH.c.id))
 _EVENT_COLUMNS = [c.name for c in _EVENTS.columns if c.name != "id"]
 INSERT_EVENT = _sql(insert(_EVENTS).values({c: bindparam(c) for c in _EVENT_COLUMNS}).returning(_EVENTS.c.id))
+
+# A refresh token and its person in one round trip (person columns prefixed "p_").
+REFRESH_WITH_PERSON = _sql(
+    select(*_REFRESH.c, *[c.label(f"p_{c.name}") for c in _USERS.c])
+    .join_from(_REFRESH, _USERS, _USERS.c.id == _REFRESH.c.user_id)
+    .where(_REFRESH.c.token_hash == bindparam("token_hash"))
+)
+
+
+def _rotation(with_successor: bool) -> str:
+    """One statement, so one atomic commit: spend the token (only if unspent and unrevoked),
+    then insert its successor and the event row from what the spend returned; a spend that finds
+    nothing inserts nothing. Parameters: spent_id, used_at, r_<column>, e_<column>."""
+    spent = (
+        update(_REFRESH)
+        .where(_REFRESH.c.id == bindparam("spent_id"), _REFRESH.c.used_at.is_(None), _REFRESH.c.revoked_at.is_(None))
+        .values(used_at=bindparam("used_at"))
+        .returning(_REFRESH.c.id)
+        .cte("spent")
+    )
+    event = insert(_EVENTS).from_select(
+        _EVENT_COLUMNS,
+        select(*[bindparam(f"e_{c}", type_=_EVENTS.c[c].type) for c in _EVENT_COLUMNS]).select_from(spent),
+    ).returning(_EVENTS.c.id).cte("event")
+    columns = [select(spent.c.id).scalar_subquery().label("spent_id"),
+               select(event.c.id).scalar_subquery().label("event_id")]
+    if with_successor:
+        successor = insert(_REFRESH).from_select(
+            _REFRESH_COLUMNS,
+            select(*[bindparam(f"r_{c}", type_=_REFRESH.c[c].type) for c in _REFRESH_COLUMNS]).select_from(spent),
+        ).returning(_REFRESH.c.id).cte("successor")
+        columns.append(select(successor.c.id).scalar_subquery().label("new_id"))
+    return _sql(select(*columns))
+
+
+ROTATE = _rotation(True)
+ROTATE_LAST = _rotation(False)  # the client gets no new refresh token
 
 
 def _params(values: dict[str, Any], columns: list[str]) -> dict[str, Any]:
@@ -92,6 +121,8 @@ class AsyncOidcStore:
         self._pool: AsyncConnectionPool[Any] | None = None
         self._redis: aioredis.Redis | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._events: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
+        self._writing = False
 
     async def _open(self) -> AsyncConnectionPool[Any]:
         loop = asyncio.get_running_loop()
@@ -99,6 +130,7 @@ class AsyncOidcStore:
             # A pool serves the loop it was opened in. A server has one loop per worker; a new
             # loop (tests, a restarted server thread) gets a new pool and the old one is dropped.
             self._pool, self._redis, self._loop = None, None, loop
+            self._events, self._writing = [], False
         if self._pool is None:
             pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
                 self._conninfo, min_size=1, max_size=self.pool_size, open=False, timeout=self.timeout,
@@ -144,39 +176,74 @@ class AsyncOidcStore:
             row = await (await conn.execute(USER_BY_SUBJECT, {"subject": subject})).fetchone()
         return _user(row) if row else None
 
-    async def user_by_id(self, user_id: int) -> User | None:
+    async def refresh_with_person(self, token_hash: str) -> tuple[RefreshRecord, User] | None:
+        """A refresh token by its hash, with the person it speaks for."""
         async with self._conn() as conn:
-            row = await (await conn.execute(USER_BY_ID, {"id": user_id})).fetchone()
-        return _user(row) if row else None
-
-    async def refresh_by_hash(self, token_hash: str) -> RefreshRecord | None:
-        async with self._conn() as conn:
-            row = await (await conn.execute(REFRESH_BY_HASH, {"token_hash": token_hash})).fetchone()
-        return _refresh(row) if row else None
+            row = await (await conn.execute(REFRESH_WITH_PERSON, {"token_hash": token_hash})).fetchone()
+        if row is None:
+            return None
+        person = SimpleNamespace(**{k[2:]: v for k, v in row._asdict().items() if k.startswith("p_")})
+        return _refresh(row), _user(person)  # type: ignore[arg-type]
 
     async def add_event(self, values: dict[str, Any]) -> int:
-        """Insert one event row, committed when this returns."""
+        """Insert one event row; returns its id once it is committed.
+
+        Group commit: rows that arrive while a batch is being written wait for the next batch,
+        written in one transaction (one round trip, one commit); each caller still answers only
+        after its own row is committed."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._events.append((_params(values, _EVENT_COLUMNS), future))
+        if not self._writing:
+            self._writing = True
+            asyncio.get_running_loop().create_task(self._write_events())
+        return await future
+
+    async def _write_events(self) -> None:
+        try:
+            while self._events:
+                batch, self._events = self._events, []
+                try:
+                    ids = await self._insert_events([params for params, _future in batch])
+                except Exception as exc:  # every waiter gets the failure (a 503 when the store is down)
+                    for _row, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_row, future), event_id in zip(batch, ids, strict=True):
+                    if not future.done():
+                        future.set_result(event_id)
+        finally:
+            self._writing = False
+
+    async def _insert_events(self, rows: list[dict[str, Any]]) -> list[int]:
         async with self._conn() as conn:
-            row = await (await conn.execute(INSERT_EVENT, _params(values, _EVENT_COLUMNS))).fetchone()
-        assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row
-        return int(row.id)
+            if len(rows) == 1:
+                row = await (await conn.execute(INSERT_EVENT, rows[0])).fetchone()
+                return [int(row.id)] if row else []
+            ids = []
+            async with conn.transaction(), conn.cursor() as cur:
+                await cur.executemany(INSERT_EVENT, rows, returning=True)
+                while True:
+                    row = await cur.fetchone()
+                    if row is not None:
+                        ids.append(int(row.id))
+                    if not cur.nextset():
+                        break
+            return ids
 
     async def rotate(
         self, spent_id: int, now: dt.datetime, new_row: dict[str, Any] | None, event: dict[str, Any],
     ) -> tuple[int | None, int] | None:
-        """Spend a refresh token, store its successor (if any) and the event row, in one
-        transaction: (new row id, event id), or None, with nothing written, when the token was
-        already spent or revoked (the caller leaves that to the reuse handling)."""
-        async with self._conn() as conn, conn.transaction() as tx:
-            spent = await (await conn.execute(SPEND_REFRESH, {"spent_id": spent_id, "used_at": now})).fetchone()
-            if spent is None:
-                raise psycopg.Rollback(tx)
-            new_id = None
-            if new_row is not None:
-                values = dict(new_row, created_at=new_row["now"])
-                inserted = await (await conn.execute(INSERT_REFRESH, _params(values, _REFRESH_COLUMNS))).fetchone()
-                new_id = int(inserted.id) if inserted else None
-            row = await (await conn.execute(INSERT_EVENT, _params(event, _EVENT_COLUMNS))).fetchone()
-            assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row
-            return new_id, int(row.id)
-        return None
+        """Spend a refresh token, store its successor (if any) and the event row, atomically:
+        (successor id, event id), or None, with nothing written, when the token was already spent
+        or revoked (the caller leaves that to the reuse handling)."""
+        params: dict[str, Any] = {"spent_id": spent_id, "used_at": now}
+        params.update({f"e_{k}": v for k, v in _params(event, _EVENT_COLUMNS).items()})
+        if new_row is not None:
+            values = dict(new_row, created_at=new_row["now"])
+            params.update({f"r_{k}": v for k, v in _params(values, _REFRESH_COLUMNS).items()})
+        async with self._conn() as conn:
+            row = await (await conn.execute(ROTATE if new_row is not None else ROTATE_LAST, params)).fetchone()
+        if row is None or row.spent_id is None:
+            return None
+        return (row.new_id if new_row is not None else None), int(row.event_id)

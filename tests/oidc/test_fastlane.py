@@ -247,6 +247,17 @@ def test_client_credentials_matches_the_views(asgi: AsgiClient, client: Any, ser
     assert issued[0]["ip"] == "203.0.113.9" and "Firefox" in issued[0]["device"]
 
 
+def test_concurrent_tokens_each_answer_after_their_own_event_row(asgi: AsgiClient, service: Any, services: Any,
+                                                                 warm: Any) -> None:
+    warm(service.client_id)
+    call = ("POST", "/oauth/token", {"headers": basic(service.client_id, service.secret),
+                                     "data": {"grant_type": "client_credentials"}})
+    answers = asgi.concurrently(*[call] * 12)
+    assert [a.status for a in answers] == [200] * 12 and all(a.lane for a in answers)
+    issued = events(services, "oidc:token:issued")
+    assert len(issued) == 12 and all(e["product"] == service.client_id for e in issued)
+
+
 def test_client_credentials_asks_for_nothing_and_gets_an_empty_scope(asgi: AsgiClient, service: Any,
                                                                      warm: Any) -> None:
     warm(service.client_id)
@@ -527,10 +538,11 @@ def test_store_unavailable_is_a_503_with_retry_after(asgi: AsgiClient, service: 
     store._conninfo = conninfo("postgresql+psycopg://postgres@127.0.0.1:1/none")
     store._pool = None
     store.timeout = 0.5
-    answer = asgi.request("POST", "/oauth/token", headers=basic(service.client_id, service.secret),
-                          data={"grant_type": "client_credentials"})
-    assert answer.status == 503 and answer.headers["retry-after"] == "30"
-    assert answer.json()["error"] == "temporarily_unavailable"
+    call = ("POST", "/oauth/token", {"headers": basic(service.client_id, service.secret),
+                                     "data": {"grant_type": "client_credentials"}})
+    for answer in asgi.concurrently(call, call, call):
+        assert answer.status == 503 and answer.headers["retry-after"] == "30"
+        assert answer.json()["error"] == "temporarily_unavailable"
 
 
 @pytest.mark.parametrize("settings_overrides", [{"oidc": {"fast_lane": False}}])
