@@ -64,7 +64,12 @@ def test_a_session_ended_in_redis_is_refused_by_every_worker(services, make_user
         assert answers == [302] * 12
         discovery = requests.get(f"{base}/.well-known/openid-configuration", timeout=20)
         assert discovery.status_code == 200 and discovery.json()["issuer"] and discovery.headers["ETag"]
-        metrics = requests.get(f"{base}/metrics", timeout=20).text
+        # The lane adds public-document counts to the metrics within a second.
+        for _ in range(50):
+            metrics = requests.get(f"{base}/metrics", timeout=20).text
+            if 'endpoint="oidc.discovery"' in metrics:
+                break
+            time.sleep(0.1)
         assert "idp_signins_total" in metrics and 'endpoint="oidc.discovery"' in metrics
     finally:
         server.terminate()

@@ -66,6 +66,7 @@ METHODS = {
     "/oauth/token": ("POST",),
 }
 FORM = "application/x-www-form-urlencoded"
+PUBLIC = frozenset({"/.well-known/openid-configuration", "/oauth/jwks"})
 
 
 @dataclass
@@ -140,14 +141,8 @@ class FastLane:
     async def handle(self, request: LaneRequest) -> Reply | None:
         """The answer, or None for the reference implementation (nothing was changed then)."""
         path = request.path
-        if path == "/.well-known/openid-configuration":
-            body, etag = discovery_document(self.ext.issuer, tuple(self.ext.algorithms))
-            return self._public(request, body, etag, 300)
-        if path == "/oauth/jwks":
-            if not self.keys.cached():
-                return None
-            body, etag = self.keys.jwks_document()
-            return self._public(request, body, etag, 60)
+        if path in PUBLIC:
+            return self.public(path, request.headers.get("if-none-match"))
         if self.store is None:
             return None
         if path == "/oauth/userinfo":
@@ -156,14 +151,20 @@ class FastLane:
             return await self._introspect(request)
         return await self._token(request)
 
-    @staticmethod
-    def _public(request: LaneRequest, body: bytes, etag: str, max_age: int) -> Reply | None:
-        headers = [(b"etag", etag.encode()), (b"cache-control", f"public, max-age={max_age}".encode()),
-                   (b"access-control-allow-origin", b"*")]
-        match = request.headers.get("if-none-match")
-        if match is not None:
+    def public(self, path: str, if_none_match: str | None) -> Reply | None:
+        """Discovery or JWKS (GET or HEAD): the views' bytes, ETag and caching headers."""
+        if path == "/oauth/jwks":
+            if not self.keys.cached():
+                return None
+            body, etag = self.keys.jwks_document()
+            max_age = b"public, max-age=60"
+        else:
+            body, etag = discovery_document(self.ext.issuer, tuple(self.ext.algorithms))
+            max_age = b"public, max-age=300"
+        headers = [(b"etag", etag.encode()), (b"cache-control", max_age), (b"access-control-allow-origin", b"*")]
+        if if_none_match is not None:
             # Lists, weak tags and "*" are the reference's to weigh.
-            return Reply(304, b"", headers) if match == etag else None
+            return Reply(304, b"", headers) if if_none_match == etag else None
         return Reply(200, body, [(b"content-type", JSON), *headers])
 
     async def _sign(self, fn: Callable[..., Any], *args: Any) -> Any:

@@ -88,6 +88,14 @@ class AsgiClient:
             return reply
 
         lane.handle = spy  # type: ignore[method-assign]
+        public = lane.public
+
+        def public_spy(path: str, if_none_match: str | None) -> Any:
+            reply = public(path, if_none_match)
+            self._answered.append(reply is not None)
+            return reply
+
+        lane.public = public_spy  # type: ignore[method-assign]
 
     def request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
                 data: dict[str, str] | None = None, body: bytes = b"", query: str = "") -> Answer:
@@ -209,6 +217,27 @@ def test_jwks_not_yet_loaded_is_served_by_the_views_which_load_it(asgi: AsgiClie
     assert first.status == 200 and not first.lane
     second = asgi.request("GET", "/oauth/jwks")
     assert second.lane and second.body == first.body
+
+
+def test_lane_requests_are_counted_in_the_metrics(asgi: AsgiClient, service: Any, warm: Any) -> None:
+    from prometheus_client import REGISTRY
+
+    def count(endpoint: str, method: str) -> float:
+        labels = {"method": method, "endpoint": endpoint, "status": "200"}
+        return REGISTRY.get_sample_value("idp_http_requests_total", labels) or 0.0
+
+    warm(service.client_id)
+    before = count("oidc.discovery", "GET"), count("oidc.token", "POST")
+    assert asgi.request("GET", "/.well-known/openid-configuration").lane
+    assert asgi.request("POST", "/oauth/token", headers=basic(service.client_id, service.secret),
+                        data={"grant_type": "client_credentials"}).lane
+    assert count("oidc.token", "POST") == before[1] + 1
+    asgi._run(_flush(asgi.asgi))  # public documents are tallied, then added within a second
+    assert count("oidc.discovery", "GET") == before[0] + 1
+
+
+async def _flush(application: Application) -> None:
+    application.tally.flush()
 
 
 def test_a_request_id_sent_by_the_caller_comes_back(asgi: AsgiClient) -> None:
