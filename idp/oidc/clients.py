@@ -66,9 +66,9 @@ class ClientService:
     def get(self, client_id: str | None) -> ClientRecord | None:
         if not client_id or len(client_id) > 64:
             return None
-        cached = self.cached(client_id)
-        if cached is not None:
-            return cached
+        peeked = self.peek(client_id)
+        if peeked is not None and peeked[1]:
+            return peeked[0]
         client = self.store.get(client_id)
         if client is None:
             self._cache.pop(client_id, None)
@@ -78,12 +78,17 @@ class ClientService:
             self._cache[client_id] = (time.monotonic(), client)
         return client
 
-    def cached(self, client_id: str) -> ClientRecord | None:
-        """The client if this process read it less than the cache lifetime ago (no database)."""
+    def peek(self, client_id: str) -> tuple[ClientRecord, bool] | None:
+        """(client, fresh) from the process cache without the database: fresh when read less than
+        the cache lifetime ago; a record up to twice that old is given too, for a caller that
+        reads it again meanwhile (`get`) rather than wait. None when older or never read."""
         cached = self._cache.get(client_id)
-        if cached is not None and time.monotonic() - cached[0] < CLIENT_CACHE_SECONDS:
-            return cached[1]
-        return None
+        if cached is None:
+            return None
+        age = time.monotonic() - cached[0]
+        if age >= 2 * CLIENT_CACHE_SECONDS:
+            return None
+        return cached[1], age < CLIENT_CACHE_SECONDS
 
     def find(self, client_id: str) -> ClientRecord:
         client = self.get(client_id)

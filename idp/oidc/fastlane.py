@@ -128,6 +128,8 @@ class FastLane:
         self.ext, self.events, self.store = ext, events, store
         self.tokens, self.keys, self.clients = ext.tokens, ext.keys, ext.clients
         self._signer = ThreadPoolExecutor(max_workers=signers, thread_name_prefix="idp-sign")
+        self._reloading: asyncio.Future[None] | None = None
+        self._rereading: set[str] = set()
 
     def takes(self, method: str, path: str) -> bool:
         """Whether the lane looks at this request at all (the others never reach it)."""
@@ -154,9 +156,11 @@ class FastLane:
     def public(self, path: str, if_none_match: str | None) -> Reply | None:
         """Discovery or JWKS (GET or HEAD): the views' bytes, ETag and caching headers."""
         if path == "/oauth/jwks":
-            if not self.keys.cached():
+            self._keep_keys_fresh()
+            document = self.keys.jwks_cached()
+            if document is None:
                 return None
-            body, etag = self.keys.jwks_document()
+            body, etag = document
             max_age = b"public, max-age=60"
         else:
             body, etag = discovery_document(self.ext.issuer, tuple(self.ext.algorithms))
@@ -167,6 +171,35 @@ class FastLane:
             return Reply(304, b"", headers) if if_none_match == etag else None
         return Reply(200, body, [(b"content-type", JSON), *headers])
 
+    def _keep_keys_fresh(self) -> None:
+        """Past the key cache lifetime, reload the keys in a thread while the loop goes on with
+        the set it has (one reload at a time), instead of sending requests to the views."""
+        if self._reloading is not None or self.keys.cached():
+            return
+        self._reloading = asyncio.get_running_loop().run_in_executor(self._signer, self.keys.reload_if_stale)
+        self._reloading.add_done_callback(self._reloaded)
+
+    def _reread_client(self, client_id: str) -> None:
+        """Past the client cache lifetime, read the client again in a thread (once at a time per
+        client) while this request goes on with the record it has: a rotated secret or a deleted
+        client takes effect within the cache lifetime plus that read."""
+        if client_id in self._rereading:
+            return
+        self._rereading.add(client_id)
+        future = asyncio.get_running_loop().run_in_executor(self._signer, self.clients.get, client_id)
+
+        def done(future: asyncio.Future[Any]) -> None:
+            self._rereading.discard(client_id)
+            if not future.cancelled() and future.exception() is not None:
+                log.error("reading a client failed", extra={"error": str(future.exception())})
+
+        future.add_done_callback(done)
+
+    def _reloaded(self, future: asyncio.Future[None]) -> None:
+        self._reloading = None
+        if not future.cancelled() and future.exception() is not None:
+            log.error("reading the signing keys failed", extra={"error": str(future.exception())})
+
     async def _sign(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._signer, fn, *args)
 
@@ -176,6 +209,7 @@ class FastLane:
         """The claims of a live access token, or None (the reference then explains why)."""
         if token.count(".") != 2:
             return None
+        self._keep_keys_fresh()
         verified = self.keys.verify_cached(token, typ="at+jwt")
         if verified is None:
             return None
@@ -204,13 +238,16 @@ class FastLane:
 
     def _client(self, request: LaneRequest, grant_type: str | None) -> Client | None:
         """A confidential or service client authenticated with client_secret_basic, from the
-        process cache (a client not in it is the reference's to read)."""
+        process cache (a client not in it, or read too long ago, is the reference's to read)."""
         credentials = request.basic_auth()
         if credentials is None or len(credentials[0]) > 64:
             return None
-        record = self.clients.cached(credentials[0])
-        if record is None:
+        peeked = self.clients.peek(credentials[0])
+        if peeked is None:
             return None
+        record, fresh = peeked
+        if not fresh:
+            self._reread_client(record.client_id)
         client = Client(record)
         if not client.check_endpoint_auth_method("client_secret_basic", "token"):
             return None

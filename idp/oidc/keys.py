@@ -173,15 +173,26 @@ class KeyService:
         return loaded is not None and time.monotonic() - loaded.loaded_at < self.cache_seconds
 
     def verify_cached(self, token: str, *, typ: str | None = None) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        """`verify` against the keys already loaded, never reading the database: None when the
-        token does not verify or the keys are not loaded (the caller then asks `verify`)."""
+        """`verify` against the keys already loaded, even if older than the cache lifetime, never
+        reading the database: None when the token does not verify or no keys are loaded (the
+        caller then asks `verify`, which reloads). An old set is safe to verify with: keys are only
+        added, and a key is pruned only after every token it signed has expired."""
         loaded = self._loaded
-        if not token or len(token) > 8192 or loaded is None or not self.cached():
+        if not token or len(token) > 8192 or loaded is None:
             return None
         try:
             return _decode(token, loaded.public, typ)
         except InvalidSignature:
             return None
+
+    def jwks_cached(self) -> tuple[bytes, str] | None:
+        """`jwks_document()` as last loaded (even if older than the cache lifetime), or None."""
+        loaded = self._loaded
+        return (loaded.jwks_body, loaded.jwks_etag) if loaded is not None else None
+
+    def reload_if_stale(self) -> None:
+        """Read the keys again if the cache lifetime has passed (blocking: run it off the loop)."""
+        self._load()
 
 
 def _decode(token: str, public: KeySet, typ: str | None) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -240,6 +240,32 @@ async def _flush(application: Application) -> None:
     application.tally.flush()
 
 
+def test_keys_past_their_cache_lifetime_are_reloaded_while_the_lane_goes_on(
+        asgi: AsgiClient, flow: Any, rp: Any, person: Any, oidc: Any, warm: Any) -> None:
+    import time
+
+    tokens = flow.tokens(rp, person, scope="openid profile")
+    warm(rp.client_id)
+    import dataclasses
+
+    oidc.keys._loaded = dataclasses.replace(oidc.keys._loaded, loaded_at=oidc.keys._loaded.loaded_at - 10_000)
+    assert not oidc.keys.cached()
+    jwks = asgi.request("GET", "/oauth/jwks")
+    userinfo = asgi.request("GET", "/oauth/userinfo", headers=bearer(tokens["access_token"]))
+    assert jwks.lane and jwks.status == 200 and userinfo.lane and userinfo.status == 200
+    for _ in range(100):  # reloaded in a thread, off the event loop
+        if oidc.keys.cached():
+            break
+        time.sleep(0.02)
+    assert oidc.keys.cached()
+    # A key created since (by another process) is unknown to the old set: the views reload.
+    rotated = oidc.keys.rotate()
+    assert rotated
+    fresh = flow.tokens(rp, person, scope="openid")
+    answer = asgi.request("GET", "/oauth/userinfo", headers=bearer(fresh["access_token"]))
+    assert answer.status == 200
+
+
 def test_a_request_id_sent_by_the_caller_comes_back(asgi: AsgiClient) -> None:
     answer = asgi.request("GET", "/.well-known/openid-configuration", headers={"X-Request-ID": "trace-123456"})
     assert answer.lane and answer.headers["x-request-id"] == "trace-123456"
@@ -360,6 +386,34 @@ def test_a_client_not_in_the_process_cache_is_read_by_the_views_first(asgi: Asgi
     second = asgi.request("POST", "/oauth/token", headers=basic(service.client_id, service.secret), data=form)
     assert (first.status, first.lane) == (200, False)
     assert (second.status, second.lane) == (200, True)
+
+
+def test_a_client_read_a_while_ago_is_read_again_while_the_lane_goes_on(asgi: AsgiClient, service: Any,
+                                                                       oidc: Any, warm: Any) -> None:
+    import time
+
+    from idp.oidc.clients import CLIENT_CACHE_SECONDS
+
+    warm(service.client_id)
+    read_at, record = oidc.clients._cache[service.client_id]
+    oidc.clients._cache[service.client_id] = (read_at - CLIENT_CACHE_SECONDS - 1, record)
+    form = {"grant_type": "client_credentials"}
+    answer = asgi.request("POST", "/oauth/token", headers=basic(service.client_id, service.secret), data=form)
+    assert answer.lane and answer.status == 200
+    for _ in range(100):
+        if oidc.clients._cache[service.client_id][0] > read_at:
+            break
+        time.sleep(0.02)
+    assert oidc.clients._cache[service.client_id][0] > read_at  # read again, in a thread
+    # Too old to use at all: the views read it.
+    oidc.clients._cache[service.client_id] = (read_at - 3 * CLIENT_CACHE_SECONDS, record)
+    again = asgi.request("POST", "/oauth/token", headers=basic(service.client_id, service.secret), data=form)
+    assert not again.lane and again.status == 200
+    # A secret rotated elsewhere stops working once the record is read again.
+    secret = oidc.clients.rotate_secret(service.client_id)
+    old = asgi.request("POST", "/oauth/token", headers=basic(service.client_id, service.secret), data=form)
+    new = asgi.request("POST", "/oauth/token", headers=basic(service.client_id, secret), data=form)
+    assert old.status == 401 and new.status == 200
 
 
 def test_a_body_larger_than_the_lane_reads_reaches_the_views_whole(asgi: AsgiClient, service: Any,
