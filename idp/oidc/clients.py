@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
+import string
 import time
 from typing import TYPE_CHECKING
 from typing import Any
@@ -34,6 +36,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 # Every token request looks its client up; clients change rarely, so each process keeps them this
 # many seconds. A secret rotated or a client deleted by another process takes effect within it.
 CLIENT_CACHE_SECONDS = 5.0
+CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+ID_ALPHABET = string.ascii_letters + string.digits
 
 
 def hash_secret(secret: str) -> str:
@@ -135,7 +139,13 @@ class ClientService:
                 raise ValidationError("token lifetimes are between 60 seconds and a year")
         if id_token_alg not in ("RS256", "ES256"):
             raise ValidationError("the ID token algorithm is RS256 or ES256")
-        client_id = client_id or secrets.token_urlsafe(18)
+        if client_id is not None and not CLIENT_ID.fullmatch(client_id):
+            raise ValidationError(
+                "a client id is 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            )
+        # Letters and digits only: a generated id never starts with '-' (read as an option by a
+        # command line) and needs no escaping in a URL or a Basic authorization header.
+        client_id = client_id or "".join(secrets.choice(ID_ALPHABET) for _ in range(24))
         secret = None if kind == "public" else secrets.token_urlsafe(32)
         client = self.store.create(
             now=self.clock.now(), client_id=client_id, name=name, kind=kind,

@@ -53,6 +53,21 @@ def test_client_create_in_text_and_bad_input(run: Any) -> None:
     assert "client secret (shown once)" in out
 
 
+def test_generated_client_ids_are_letters_and_digits(services: Any) -> None:
+    # A generated id starting with "-" was once read as an option by `idp client show`.
+    clients = services.ext["oidc"].clients
+    ids = [clients.create(f"App {i}", kind="service")[0].client_id for i in range(60)]
+    assert all(i.isalnum() and len(i) == 24 for i in ids) and len(set(ids)) == 60
+
+
+@pytest.mark.parametrize("client_id", ["-leading-dash", "has space", "x" * 65, "", "semi;colon"])
+def test_a_chosen_client_id_must_be_plain(services: Any, client_id: str) -> None:
+    from idp.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="client id"):
+        services.ext["oidc"].clients.create("App", kind="service", client_id=client_id)
+
+
 def test_keys_rotate_keeps_old_keys_published_until_prune(run: Any, services: Any, client: Any, clock: Any) -> None:
     before = {k["kid"] for k in client.get("/oauth/jwks").get_json()["keys"]}
     rotated = json.loads(run("keys", "rotate", "--json").output)
