@@ -29,8 +29,8 @@ from flask import Flask
 from idp import logs
 from idp import metrics
 from idp.errors import StoreUnavailableError
-from idp.oidc.fastlane import ENDPOINTS
 from idp.oidc.fastlane import PUBLIC
+from idp.oidc.fastlane import ROUTES
 from idp.oidc.fastlane import FastLane
 from idp.oidc.fastlane import LaneRequest
 from idp.oidc.fastlane import Reply
@@ -100,10 +100,11 @@ class Application:
             (b"content-length", b"%d" % len(reply.body)),
         ]})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else reply.body})
+        endpoint = ROUTES[scope["path"]][0]
         if scope["path"] in PUBLIC:
-            self.tally.add(method, ENDPOINTS[scope["path"]], reply.status)
+            self.tally.add(method, endpoint, reply.status)
         else:
-            _count(method, ENDPOINTS[scope["path"]], reply.status, time.perf_counter() - started)
+            _count(method, endpoint, reply.status, time.perf_counter() - started)
 
     async def _answer(self, scope: Scope, headers: dict[str, str], body: bytes, request_id: str) -> Reply | None:
         assert self.lane is not None  # noqa: S101 - only called with a lane

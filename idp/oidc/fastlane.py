@@ -50,23 +50,16 @@ log = logging.getLogger(__name__)
 
 JSON = b"application/json"
 NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
-# The Flask endpoint names, so metrics count both lanes alike.
-ENDPOINTS = {
-    "/.well-known/openid-configuration": "oidc.discovery",
-    "/oauth/jwks": "oidc.jwks",
-    "/oauth/userinfo": "oidc.userinfo",
-    "/oauth/introspect": "oidc.introspect",
-    "/oauth/token": "oidc.token",
+# Path -> (the Flask endpoint's name, so metrics count both lanes alike; the methods the lane takes).
+ROUTES = {
+    "/.well-known/openid-configuration": ("oidc.discovery", ("GET", "HEAD")),
+    "/oauth/jwks": ("oidc.jwks", ("GET", "HEAD")),
+    "/oauth/userinfo": ("oidc.userinfo", ("GET", "POST")),
+    "/oauth/introspect": ("oidc.introspect", ("POST",)),
+    "/oauth/token": ("oidc.token", ("POST",)),
 }
-METHODS = {
-    "/.well-known/openid-configuration": ("GET", "HEAD"),
-    "/oauth/jwks": ("GET", "HEAD"),
-    "/oauth/userinfo": ("GET", "POST"),
-    "/oauth/introspect": ("POST",),
-    "/oauth/token": ("POST",),
-}
-FORM = "application/x-www-form-urlencoded"
 PUBLIC = frozenset({"/.well-known/openid-configuration", "/oauth/jwks"})
+FORM = "application/x-www-form-urlencoded"
 
 
 @dataclass
@@ -133,7 +126,8 @@ class FastLane:
 
     def takes(self, method: str, path: str) -> bool:
         """Whether the lane looks at this request at all (the others never reach it)."""
-        return method in METHODS.get(path, ())
+        route = ROUTES.get(path)
+        return route is not None and method in route[1]
 
     async def close(self) -> None:
         self._signer.shutdown(wait=False)

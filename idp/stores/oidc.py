@@ -244,36 +244,33 @@ class RedisOidcStore:
         self.r = client
         self.keys = keys
 
-    def _k(self, kind: str, name: str) -> str:
-        return f"{self.keys.p}:oidc:{kind}:{name}"
-
     @unavailable_is_503
     def put(self, kind: str, name: str, value: dict[str, Any], ttl: int) -> None:
-        self.r.set(self._k(kind, name), json.dumps(value), ex=max(1, ttl))
+        self.r.set(self.keys.oidc(kind, name), json.dumps(value), ex=max(1, ttl))
 
     @unavailable_is_503
     def get(self, kind: str, name: str) -> dict[str, Any] | None:
-        raw = self.r.get(self._k(kind, name))
+        raw = self.r.get(self.keys.oidc(kind, name))
         return json.loads(raw) if raw else None
 
     @unavailable_is_503
     def take(self, kind: str, name: str) -> dict[str, Any] | None:
         """Read and delete at once: of two concurrent takers only one gets the value."""
-        raw = self.r.getdel(self._k(kind, name))
+        raw = self.r.getdel(self.keys.oidc(kind, name))
         return json.loads(raw) if raw else None
 
     @unavailable_is_503
     def drop(self, kind: str, name: str) -> None:
-        self.r.delete(self._k(kind, name))
+        self.r.delete(self.keys.oidc(kind, name))
 
     @unavailable_is_503
     def deny(self, jti: str, ttl: int) -> None:
         if ttl > 0:
-            self.r.set(self._k("denied", jti), "1", ex=ttl)
+            self.r.set(self.keys.oidc("denied", jti), "1", ex=ttl)
 
     @unavailable_is_503
     def is_denied(self, jti: str) -> bool:
-        return bool(self.r.exists(self._k("denied", jti)))
+        return bool(self.r.exists(self.keys.oidc("denied", jti)))
 
     @unavailable_is_503
     def link_session(self, user_id: int, handle: str, client_id: str, ttl: int) -> None:

@@ -123,14 +123,19 @@ class AsyncOidcStore:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._events: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
         self._writing = False
+        self._writer: asyncio.Task[None] | None = None
 
-    async def _open(self) -> AsyncConnectionPool[Any]:
+    def _bind(self) -> asyncio.AbstractEventLoop:
+        """The running loop. A pool and a writer serve the loop they started in: a server has one
+        loop per worker; a new loop (tests, a restarted server thread) starts afresh."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
-            # A pool serves the loop it was opened in. A server has one loop per worker; a new
-            # loop (tests, a restarted server thread) gets a new pool and the old one is dropped.
             self._pool, self._redis, self._loop = None, None, loop
             self._events, self._writing = [], False
+        return loop
+
+    async def _open(self) -> AsyncConnectionPool[Any]:
+        self._bind()
         if self._pool is None:
             pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
                 self._conninfo, min_size=1, max_size=self.pool_size, open=False, timeout=self.timeout,
@@ -165,7 +170,7 @@ class AsyncOidcStore:
         await self._open()
         assert self._redis is not None  # noqa: S101 - opened above
         try:
-            return bool(await self._redis.exists(f"{self.keys.p}:oidc:denied:{jti}"))
+            return bool(await self._redis.exists(self.keys.oidc("denied", jti)))
         except aioredis.RedisError as exc:
             raise StoreUnavailableError("the session store does not answer") from exc
 
@@ -191,11 +196,12 @@ class AsyncOidcStore:
         Group commit: rows that arrive while a batch is being written wait for the next batch,
         written in one transaction (one round trip, one commit); each caller still answers only
         after its own row is committed."""
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        loop = self._bind()
+        future: asyncio.Future[int] = loop.create_future()
         self._events.append((_params(values, _EVENT_COLUMNS), future))
         if not self._writing:
             self._writing = True
-            asyncio.get_running_loop().create_task(self._write_events())
+            self._writer = loop.create_task(self._write_events())  # kept: the loop holds tasks weakly
         return await future
 
     async def _write_events(self) -> None:

@@ -68,6 +68,10 @@ class Keys:
     def flow(self, flow_digest: str) -> str:
         return f"{self.p}:flow:{flow_digest}"
 
+    def oidc(self, kind: str, name: str) -> str:
+        """OpenID Provider state: `code`, `spent`, `authreq`, `denied` (a revoked access token's jti)."""
+        return f"{self.p}:oidc:{kind}:{name}"
+
     def ratelimit(self, scope: str, subject: str) -> str:
         return f"{self.p}:rl:{scope}:{{{subject}}}"
 
