@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from idp.settings import Settings
@@ -37,6 +36,7 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     from idp.web import current
     from idp.web import i18n
     from idp.web import plumbing
+    from idp.web.csrf import SameOriginCSRF
     from idp.web.health import bp as health_bp
 
     settings = settings or load_settings()
@@ -51,14 +51,17 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     secure = settings.secure_cookies
     app.config.update(
         SECRET_KEY=settings.secret_key.get_secret_value() or "testing-only",
-        SESSION_COOKIE_NAME="idp_pre",
+        # Flask's own cookie holds only the sign-in form's CSRF secret and language hints.
+        SESSION_COOKIE_NAME="__Host-idp_pre" if secure else "idp_pre",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=secure,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(seconds=settings.session.signin_flow_ttl),
         MAX_CONTENT_LENGTH=1024 * 1024,
         WTF_CSRF_TIME_LIMIT=3600,
-        WTF_CSRF_SSL_STRICT=secure,
+        # The origin check of idp.web.csrf replaces Flask-WTF's strict-SSL Referer check
+        # (decision 0605).
+        WTF_CSRF_SSL_STRICT=False,
         TESTING=settings.testing,
     )
     if settings.server.trusted_proxies:
@@ -68,7 +71,7 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     container = Container.build(settings, **build)
     app.extensions["idp"] = container
 
-    CSRFProtect(app)
+    SameOriginCSRF(app)
     current.init_login(app)
     i18n.init_app(app, str(resource_dir("translations")), settings.default_locale)
     plumbing.init_app(app)

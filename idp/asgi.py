@@ -309,9 +309,8 @@ def build_lane(flask_app: Flask) -> FastLane | None:
     if ext is None or not settings.oidc.fast_lane:
         return None
     store = None
-    redis_url = settings.redis.url.get_secret_value()
-    if container.db.dialect == "postgresql" and redis_url:
-        store = AsyncOidcStore(settings.database_url, redis_url, Keys(settings.redis.key_prefix))
+    if container.db.dialect == "postgresql" and not settings.redis.embedded:
+        store = AsyncOidcStore(settings.database_url, settings.redis, Keys(settings.redis.key_prefix))
     return FastLane(ext, container.events, store)
 
 

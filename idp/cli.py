@@ -104,18 +104,20 @@ def serve(host: str, port: int, demo: bool) -> None:
     from idp import create_app
 
     settings = _initialise()
+    # A loopback or wildcard address is shown as `localhost`: WebAuthn refuses an IP address as
+    # relying-party id, so passkeys work only on a name.
+    local = host in ("0.0.0.0", "::", "", "127.0.0.1", "localhost", "::1")  # noqa: S104 - recognising it, not binding
+    shown = "localhost" if local else f"[{host}]" if ":" in host else host
     if "base_url" not in settings.server.model_fields_set:
         # Unconfigured public URL: the address being served is the one people and the demo
         # application reach, so links, the OIDC issuer and the WebAuthn origin must name it.
-        wildcard = host in ("0.0.0.0", "::", "")  # noqa: S104 - recognising it, not binding
-        shown = "127.0.0.1" if wildcard else f"[{host}]" if ":" in host else host
         server = settings.server.model_copy(update={"base_url": f"http://{shown}:{port}"})
         settings = settings.model_copy(update={"server": server})
-    if settings.redis.url.get_secret_value() == "" and host not in ("127.0.0.1", "localhost", "::1"):
+    if settings.redis.embedded and host not in ("127.0.0.1", "localhost", "::1"):
         click.echo("note: the embedded store keeps sessions in this process only", err=True)
     app = create_app(settings)
     if demo:
-        _seed_demo(app.extensions["idp"], host, port)
+        _seed_demo(app.extensions["idp"], shown, port)
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 

@@ -95,9 +95,7 @@ class Container:
     def build(cls, settings: Settings, *, clock: Clock | None = None, mailer: Mailer | None = None) -> Container:
         clock = clock or SystemClock()
         db = Database(settings.database_url, echo=settings.database.echo)
-        client = redis_store.connect(
-            settings.redis.url.get_secret_value(), socket_timeout=settings.redis.socket_timeout
-        )
+        client = redis_store.connect(settings.redis)
         keys = redis_store.Keys(settings.redis.key_prefix)
         users, orgs = SqlUserStore(db), SqlOrgStore(db)
         outbox_store = SqlOutboxStore(db)
@@ -150,7 +148,8 @@ class Container:
         redis_store.close(self.redis)  # type: ignore[arg-type]
 
     def ready(self) -> dict[str, bool]:
-        return {"database": self.db.ping(), "redis": redis_store.ping(self.redis)}  # type: ignore[arg-type]
+        probe = redis_store.Keys(self.settings.redis.key_prefix).probe()
+        return {"database": self.db.ping(), "redis": redis_store.ready(self.redis, probe)}  # type: ignore[arg-type]
 
 
 def _encryption_keys(settings: Settings) -> list[bytes]:

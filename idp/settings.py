@@ -5,15 +5,19 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Annotated
 from typing import Any
 from typing import Literal
 
 from pydantic import BaseModel
+from pydantic import BeforeValidator
 from pydantic import Field
 from pydantic import SecretStr
 from pydantic import ValidationError
 from pydantic import field_validator
+from pydantic import model_validator
 from pydantic_settings import BaseSettings
+from pydantic_settings import NoDecode
 from pydantic_settings import PydanticBaseSettingsSource
 from pydantic_settings import SettingsConfigDict
 
@@ -28,16 +32,76 @@ class DatabaseSettings(BaseModel):
     echo: bool = False
 
 
+def _address_list(value: Any) -> Any:
+    """"host:port,host:port" (an environment variable) or a TOML list."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+_ADDRESS = r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}$"
+Addresses = Annotated[list[Annotated[str, Field(pattern=_ADDRESS)]], NoDecode, BeforeValidator(_address_list)]
+
+
 class RedisSettings(BaseModel):
-    # Empty means the embedded in-process Redis-compatible server (one process only).
+    # standalone: one server at `url` (redis:// or rediss://); an empty url means the embedded
+    # in-process Redis-compatible server (one process only). sentinel: the master named
+    # `service_name`, found through `sentinels`. cluster: a Redis Cluster reached through `nodes`.
+    mode: Literal["standalone", "sentinel", "cluster"] = "standalone"
     url: SecretStr = SecretStr("")
+    # cluster: seed nodes, "host:port" (any few; the client learns the others from them).
+    nodes: Addresses = []
+    # sentinel: the sentinels, "host:port", and the name of the master they monitor.
+    sentinels: Addresses = []
+    service_name: str = Field(default="", max_length=200)
+    # sentinel: the database number (a cluster has only database 0; standalone names it in url).
+    db: int = Field(default=0, ge=0, le=15)
+    # ACL user and password of the data nodes (sentinel, cluster; standalone puts them in url).
+    username: str = ""
+    password: SecretStr = SecretStr("")
+    # The sentinels' own credentials, when they require them.
+    sentinel_username: str = ""
+    sentinel_password: SecretStr = SecretStr("")
+    # TLS to the data nodes and the sentinels (standalone: use a rediss:// url). Files in PEM
+    # (named tls_*, not *_file: IDP_X_FILE means "read IDP_X from this file"):
+    # the CA that signed the servers (empty: the system's), and a client certificate and key
+    # when the servers ask for one.
+    tls: bool = False
+    tls_ca: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
     key_prefix: str = Field(default="idp", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
     socket_timeout: float = Field(default=2.0, gt=0, le=60)
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if url and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @model_validator(mode="after")
+    def _mode(self) -> RedisSettings:
+        if self.mode == "cluster" and not self.nodes:
+            raise ValueError("mode cluster needs nodes (seed nodes, host:port)")
+        if self.mode == "sentinel" and not (self.sentinels and self.service_name):
+            raise ValueError("mode sentinel needs sentinels (host:port) and service_name")
+        if self.mode != "standalone" and self.url.get_secret_value():
+            raise ValueError(f"url is for mode standalone; mode {self.mode} uses "
+                             + ("nodes" if self.mode == "cluster" else "sentinels and service_name"))
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert and tls_key go together")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        return self.mode == "standalone" and not self.url.get_secret_value()
 
 
 class ServerSettings(BaseModel):
     # The public URL people and applications reach; decides cookie Secure and HSTS.
-    base_url: str = "http://127.0.0.1:5000"
+    base_url: str = "http://localhost:5000"
     trusted_proxies: int = Field(default=0, ge=0, le=5)
 
     @field_validator("base_url")
@@ -283,6 +347,12 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.server.base_url.startswith("https://")
+
+    @property
+    def session_cookie(self) -> str:
+        """The session cookie's name: `__Host-` first over https, so that no other host of the
+        domain (nor a man in the middle on plain http) can set or scope it (RFC 6265bis)."""
+        return f"__Host-{self.session.cookie_name}" if self.secure_cookies else self.session.cookie_name
 
 
 class _TomlSource(PydanticBaseSettingsSource):

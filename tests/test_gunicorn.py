@@ -48,6 +48,8 @@ def test_a_session_ended_in_redis_is_refused_by_every_worker(services, make_user
                     break
             except requests.RequestException:
                 time.sleep(0.1)
+        else:
+            raise AssertionError("gunicorn did not become ready within a minute")
         browser = requests.Session()
         token = CSRF.search(browser.get(f"{base}/login", timeout=20).text).group(1)
         page = browser.post(f"{base}/login", data={"csrf_token": token, "login": person.email}, timeout=20)
@@ -70,6 +72,8 @@ def test_a_session_ended_in_redis_is_refused_by_every_worker(services, make_user
             if 'endpoint="oidc.discovery"' in metrics:
                 break
             time.sleep(0.1)
+        else:
+            raise AssertionError("the lane's counts did not reach /metrics within five seconds")
         assert "idp_signins_total" in metrics and 'endpoint="oidc.discovery"' in metrics
     finally:
         server.terminate()

@@ -82,3 +82,51 @@ def test_unknown_setting_in_the_file_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("IDP_CONFIG", str(config))
     with pytest.raises(SettingsError, match="sesion"):
         load_settings()
+
+
+def test_redis_modes_read_their_addresses_from_the_environment(monkeypatch):
+    monkeypatch.setenv("IDP_REDIS_MODE", "cluster")
+    monkeypatch.setenv("IDP_REDIS_NODES", "10.0.0.1:7000, redis-2.internal:7001,[::1]:7002")
+    settings = load_settings(testing=True)
+    assert settings.redis.nodes == ["10.0.0.1:7000", "redis-2.internal:7001", "[::1]:7002"]
+    assert not settings.redis.embedded
+    monkeypatch.setenv("IDP_REDIS_MODE", "sentinel")
+    monkeypatch.delenv("IDP_REDIS_NODES")
+    monkeypatch.setenv("IDP_REDIS_SENTINELS", "s1:26379,s2:26379,s3:26379")
+    monkeypatch.setenv("IDP_REDIS_SERVICE_NAME", "idp")
+    sentinel = load_settings(testing=True).redis
+    assert sentinel.sentinels == ["s1:26379", "s2:26379", "s3:26379"] and sentinel.service_name == "idp"
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"IDP_REDIS_MODE": "cluster"}, "mode cluster needs nodes"),
+    ({"IDP_REDIS_MODE": "sentinel", "IDP_REDIS_SENTINELS": "s1:26379"}, "needs sentinels (host:port) and service_name"),
+    ({"IDP_REDIS_MODE": "cluster", "IDP_REDIS_NODES": "a:1", "IDP_REDIS_URL": "redis://x"}, "url is for mode standalone"),
+    ({"IDP_REDIS_MODE": "cluster", "IDP_REDIS_NODES": "no-port"}, "redis.nodes.0"),
+    ({"IDP_REDIS_URL": "http://redis:6379"}, "must start with redis://"),
+    ({"IDP_REDIS_URL": "rediss://redis:6379", "IDP_REDIS_TLS_CERT": "/c.pem"}, "tls_cert and tls_key go together"),
+    ({"IDP_REDIS_MODE": "ring"}, "redis.mode"),
+])
+def test_a_redis_setting_that_cannot_work_is_refused_at_start(monkeypatch, env, message):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_settings(testing=True)
+
+
+def test_each_redis_mode_builds_its_client():
+    from redis.cluster import RedisCluster
+    from redis.sentinel import SentinelConnectionPool
+
+    from idp.settings import RedisSettings
+    from idp.stores import redis as redis_store
+
+    # Building a client connects to nothing yet except a cluster's seed nodes: only those
+    # two are checked here; the production tier runs every mode against real servers.
+    sentinel = redis_store.connect(RedisSettings(mode="sentinel", sentinels=["127.0.0.1:1"], service_name="x"))
+    assert isinstance(sentinel.connection_pool, SentinelConnectionPool)
+    standalone = redis_store.connect(RedisSettings(url="rediss://127.0.0.1:1/0", tls_ca="/ca.pem"))
+    assert standalone.connection_pool.connection_kwargs["ssl_ca_certs"] == "/ca.pem"
+    assert not isinstance(standalone, RedisCluster)
+    redis_store.close(sentinel)
+    redis_store.close(standalone)

@@ -31,20 +31,24 @@ def test_serve_demo_and_sign_in_over_http(tmp_path):
     try:
         output = ""
         deadline = time.monotonic() + 60
-        while "demo password:" not in output and time.monotonic() < deadline:
+        while "sign in at:" not in output and time.monotonic() < deadline:
             line = process.stdout.readline()
             if not line and process.poll() is not None:
                 break
             output += line
         password = re.search(r"demo password:\s+(\S+)", output)
         assert password, output
-        base = f"http://127.0.0.1:{port}"
+        # The service names itself `localhost` (WebAuthn refuses an IP address as RP id).
+        assert f"sign in at:        http://localhost:{port}/login" in output
+        base = f"http://localhost:{port}"
         for _ in range(600):
             try:
                 if requests.get(f"{base}/healthz", timeout=10).status_code == 200:
                     break
             except requests.RequestException:
                 time.sleep(0.1)
+        else:
+            raise AssertionError("the service did not answer /healthz within a minute")
         browser = requests.Session()
         page = browser.get(f"{base}/login", timeout=20)
         token = CSRF.search(page.text).group(1)

@@ -26,6 +26,7 @@ from idp.errors import ValidationError
 from idp.web.current import request_context
 from idp.web.current import services
 from idp.web.i18n import translate_error
+from idp.web.plumbing import clear_session_cookie
 from idp.web.plumbing import set_session_cookie
 from idp.web.redirects import safe_next
 
@@ -145,7 +146,7 @@ def logout() -> BaseResponse:
         services().sessions.logout(current_user.session, request_context())
     session.clear()
     response = redirect(url_for("auth.logged_out"))
-    response.delete_cookie(services().settings.session.cookie_name, path="/")
+    clear_session_cookie(response)
     return response
 
 

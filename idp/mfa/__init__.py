@@ -51,6 +51,7 @@ def init_app(app: Any, container: Any) -> None:
     from idp.mfa import views
     from idp.mfa.service import MfaService
     from idp.mfa.webauthn import RelyingParty
+    from idp.mfa.webauthn import browser_can_use
     from idp.mfa.webauthn import derive
     from idp.security.review import ReviewItem
     from idp.stores.mfa import RedisMfaStore
@@ -86,7 +87,9 @@ def init_app(app: Any, container: Any) -> None:
     container.factors.register(
         _Factor(service, "recovery", N_("Recovery code"), "mfa_signin.recovery", "recovery", fallback=True)
     )
-    container.alternatives.append(SignInAlternative(lazy_gettext("Sign in with a passkey"), "mfa_signin.passkey"))
+    if browser_can_use(rp_id, origin):
+        # Not offered where no browser could use it (an IP address, plain http off localhost).
+        container.alternatives.append(SignInAlternative(lazy_gettext("Sign in with a passkey"), "mfa_signin.passkey"))
     container.nav.append((N_("Two-step verification"), "mfa.overview"))
     # Other ways to confirm it is you on /reauth (a list any feature may add to).
     app.jinja_env.globals.setdefault("reauth_alternatives", []).append(

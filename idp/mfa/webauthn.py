@@ -61,6 +61,23 @@ def derive(base_url: str, rp_id: str, origin: str) -> tuple[str, str]:
     return rp_id or (parts.hostname or "localhost"), (origin or f"{parts.scheme}://{parts.netloc}").rstrip("/")
 
 
+def browser_can_use(rp_id: str, origin: str) -> bool:
+    """Whether a browser can run WebAuthn ceremonies for this relying party at all: the RP id must
+    be a domain (browsers refuse an IP address) and the origin a secure context (https, or plain
+    http on localhost)."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(rp_id.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        return False
+    parts = urlsplit(origin)
+    host = parts.hostname or ""
+    return parts.scheme == "https" or (parts.scheme == "http" and (host == "localhost" or host.endswith(".localhost")))
+
+
 def parse_response(raw: str | None) -> dict[str, Any]:
     """The JSON a browser's `credential.toJSON()` produced, checked for shape and size."""
     if not raw or len(raw) > MAX_RESPONSE:

@@ -139,8 +139,18 @@ def keys_group() -> None:
     """Token signing keys."""
 
 
+def _key_state(record: Any, now: Any) -> str:
+    if record.retired_at is not None and record.retired_at <= now:
+        return "retired"
+    if record.activates_at > now:
+        return "published"  # in the JWKS, signs from activates_at
+    return "signing"
+
+
 def _key_rows(oidc: Any) -> list[dict[str, Any]]:
-    return [{"kid": r.kid, "alg": r.alg, "created_at": r.created_at.isoformat(),
+    now = oidc.keys.clock.now()
+    return [{"kid": r.kid, "alg": r.alg, "state": _key_state(r, now), "created_at": r.created_at.isoformat(),
+             "activates_at": r.activates_at.isoformat(),
              "retired_at": r.retired_at.isoformat() if r.retired_at else None} for r in oidc.keys.records()]
 
 
@@ -148,7 +158,7 @@ def _key_rows(oidc: Any) -> list[dict[str, Any]]:
 @click.option("--json", "as_json", is_flag=True)
 @friendly
 def keys_list(as_json: bool) -> None:
-    """Published keys; the active ones sign."""
+    """Published keys: signing, published (signs from its activation time) or retired."""
     with _oidc() as oidc:
         oidc.keys.ensure()
         rows = _key_rows(oidc)
@@ -156,24 +166,33 @@ def keys_list(as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     for r in rows:
-        click.echo(f"{r['kid']:<32} {r['alg']:<6} {'retired ' + r['retired_at'] if r['retired_at'] else 'active'}")
+        when = {"signing": "", "published": f" from {r['activates_at']}", "retired": f" since {r['retired_at']}"}
+        click.echo(f"{r['kid']:<32} {r['alg']:<6} {r['state']}{when[r['state']]}")
 
 
 @keys_group.command("rotate")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--immediately", is_flag=True,
+              help="Sign with the new keys at once (a compromised key); relying parties with an older "
+                   "JWKS must fetch it again.")
 @friendly
-def keys_rotate(as_json: bool) -> None:
-    """New keys sign from now on; old keys stay published until `idp keys prune`."""
+def keys_rotate(as_json: bool, immediately: bool) -> None:
+    """Publish new keys now; they sign once every cache has seen them, and the old keys retire
+    then (published until `idp keys prune`)."""
     from idp.events import EventTag
 
     with _oidc() as oidc:
-        retired = oidc.keys.rotate()
-        oidc.service.events.record_event(EventTag.OIDC_KEYS_ROTATED, product="admin", details={"retired": retired})
+        retiring, switch = oidc.keys.rotate(immediately=immediately)
+        oidc.service.events.record_event(
+            EventTag.OIDC_KEYS_ROTATED, product="admin",
+            details={"retired": retiring, "activates_at": switch.isoformat()},
+        )
         rows = _key_rows(oidc)
     if as_json:
-        click.echo(json.dumps({"retired": retired, "keys": rows}, indent=2))
+        click.echo(json.dumps({"retired": retiring, "activates_at": switch.isoformat(), "keys": rows}, indent=2))
     else:
-        click.echo(f"rotated; retired {', '.join(retired) or 'nothing'}")
+        click.echo(f"published new keys; they sign from {switch.isoformat()}, "
+                   f"when {', '.join(retiring) or 'nothing'} retire(s)")
 
 
 @keys_group.command("prune")

@@ -67,7 +67,8 @@ def _state() -> dict[str, Any]:
 
 
 def _with_state(response: BaseResponse, state: dict[str, Any]) -> BaseResponse:
-    response.set_cookie(COOKIE, _serializer().dumps(state), httponly=True, samesite="Lax", path="/demo")
+    response.set_cookie(COOKIE, _serializer().dumps(state), httponly=True, samesite="Lax", path="/demo",
+                        secure=services().settings.secure_cookies)
     return response
 
 

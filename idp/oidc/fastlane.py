@@ -36,6 +36,7 @@ from idp.model import RequestContext
 from idp.oidc import claims as claims_mod
 from idp.oidc.discovery import discovery_document
 from idp.oidc.endpoints import access_token_introspection
+from idp.oidc.keys import JWKS_MAX_AGE
 from idp.oidc.models import Client
 from idp.oidc.tokens import GrantContext
 from idp.oidc.tokens import digest
@@ -155,7 +156,7 @@ class FastLane:
             if document is None:
                 return None
             body, etag = document
-            max_age = b"public, max-age=60"
+            max_age = f"public, max-age={JWKS_MAX_AGE}".encode()
         else:
             body, etag = discovery_document(self.ext.issuer, tuple(self.ext.algorithms))
             max_age = b"public, max-age=300"

@@ -33,8 +33,9 @@ class KeyRecord:
     alg: str
     private_jwk: str
     public_jwk: dict[str, Any]
-    created_at: dt.datetime
-    retired_at: dt.datetime | None
+    created_at: dt.datetime  # published from then on
+    retired_at: dt.datetime | None  # signs no more from then on (published until pruned)
+    activates_at: dt.datetime  # signs from then on
 
 
 @dataclass(frozen=True)

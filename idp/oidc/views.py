@@ -28,10 +28,12 @@ from idp.oidc.discovery import LOCALES
 from idp.oidc.discovery import discovery_document
 from idp.oidc.forms import ConsentForm
 from idp.oidc.forms import LogoutForm
+from idp.oidc.keys import JWKS_MAX_AGE
 from idp.oidc.models import EndUser
 from idp.oidc.service import OidcService
 from idp.web.current import request_context
 from idp.web.current import services
+from idp.web.plumbing import clear_session_cookie
 
 bp = Blueprint("oidc", __name__)
 
@@ -86,7 +88,7 @@ def discovery() -> Response:
 @bp.get("/oauth/jwks")
 def jwks() -> Response:
     # Short: a rotated key must reach relying parties before it signs.
-    return _public_json(*_oidc().keys.jwks_document(), max_age=60)
+    return _public_json(*_oidc().keys.jwks_document(), max_age=JWKS_MAX_AGE)
 
 
 # -- authorization ---------------------------------------------------------------------
@@ -346,7 +348,7 @@ def end_session() -> Any:
         response = redirect(f"{target}{sep}{urlencode({'state': state})}" if state else target)
     else:
         response = redirect(url_for("oidc.logged_out"))
-    response.delete_cookie(services().settings.session.cookie_name, path="/")
+    clear_session_cookie(response)
     return _no_store(response)  # type: ignore[arg-type]
 
 
@@ -361,7 +363,7 @@ def logout_confirm() -> Any:
     if form.validate_on_submit() and _signed_in() is not None:
         _end_current_session()
     response = redirect(url_for("oidc.logged_out"))
-    response.delete_cookie(services().settings.session.cookie_name, path="/")
+    clear_session_cookie(response)
     return response
 
 

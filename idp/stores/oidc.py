@@ -93,26 +93,30 @@ class SqlKeyStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def add(self, *, kid: str, alg: str, private_jwk: str, public_jwk: dict[str, Any], now: dt.datetime) -> None:
+    def add(self, *, kid: str, alg: str, private_jwk: str, public_jwk: dict[str, Any], now: dt.datetime,
+            activates_at: dt.datetime) -> None:
         with self.db.transaction() as s:
-            s.add(OidcKeyRow(kid=kid, alg=alg, private_jwk=private_jwk, public_jwk=public_jwk, created_at=now))
+            s.add(OidcKeyRow(kid=kid, alg=alg, private_jwk=private_jwk, public_jwk=public_jwk, created_at=now,
+                             activates_at=activates_at))
 
     def all(self) -> list[KeyRecord]:
         with self.db.transaction() as s:
             rows = s.scalars(select(OidcKeyRow).order_by(OidcKeyRow.created_at, OidcKeyRow.kid))
             return [
                 KeyRecord(kid=r.kid, alg=r.alg, private_jwk=r.private_jwk, public_jwk=dict(r.public_jwk),
-                          created_at=r.created_at, retired_at=r.retired_at)
+                          created_at=r.created_at, retired_at=r.retired_at,
+                          activates_at=r.activates_at or r.created_at)
                 for r in rows
             ]
 
-    def retire(self, kids: list[str], now: dt.datetime) -> None:
+    def retire(self, kids: list[str], at: dt.datetime) -> None:
+        """Set when the keys stop signing (kept if already set: the first retirement holds)."""
         if not kids:
             return
         with self.db.transaction() as s:
             s.execute(
                 update(OidcKeyRow).where(OidcKeyRow.kid.in_(kids), OidcKeyRow.retired_at.is_(None))
-                .values(retired_at=now)
+                .values(retired_at=at)
             )
 
     def prune(self, retired_before: dt.datetime) -> list[str]:

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import cast
 
@@ -38,6 +39,10 @@ from idp.stores.models import EventRow
 from idp.stores.models import UserRow
 from idp.stores.oidc import _refresh
 from idp.stores.redis import Keys
+from idp.stores.redis import connect_async
+
+if TYPE_CHECKING:
+    from idp.settings import RedisSettings
 from idp.stores.tables_oidc import OidcRefreshTokenRow
 from idp.stores.users import _user
 
@@ -110,10 +115,10 @@ class AsyncOidcStore:
     """Opened on first use in the running event loop (one per worker process), closed by
     `close()` when the server shuts down."""
 
-    def __init__(self, database_url: str, redis_url: str, keys: Keys, *, pool_size: int = 4,
+    def __init__(self, database_url: str, redis: RedisSettings, keys: Keys, *, pool_size: int = 4,
                  timeout: float = 3.0) -> None:
         self._conninfo = conninfo(database_url)
-        self._redis_url = redis_url
+        self._redis_settings = redis
         self.keys = keys
         self.pool_size = pool_size
         # Seconds a request waits for a connection (the database down: then a 503).
@@ -143,7 +148,7 @@ class AsyncOidcStore:
             )
             self._pool = pool
             await pool.open()
-            self._redis = aioredis.Redis.from_url(self._redis_url)
+            self._redis = connect_async(self._redis_settings)
         return self._pool
 
     async def close(self) -> None:

@@ -49,8 +49,10 @@ class OidcKeyRow(Base):
     # The private JWK, encrypted with the instance's Fernet keys.
     private_jwk: Mapped[str] = mapped_column(Text)
     public_jwk: Mapped[dict[str, Any]] = mapped_column()
+    # Published in the JWKS from created_at; signs from activates_at (NULL: from created_at).
     created_at: Mapped[dt.datetime]
-    # Set when a newer key took over signing; published until prune removes it.
+    activates_at: Mapped[dt.datetime | None]
+    # When a newer key takes over signing (may be ahead); published until prune removes it.
     retired_at: Mapped[dt.datetime | None]
 
 

@@ -51,7 +51,7 @@ class SignedIn(UserMixin):  # type: ignore[misc]
 
 
 def session_cookie_value() -> str:
-    return request.cookies.get(services().settings.session.cookie_name, "")
+    return request.cookies.get(services().settings.session_cookie, "")
 
 
 def load_from_cookie(_request: Any) -> SignedIn | None:

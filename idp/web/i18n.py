@@ -112,13 +112,14 @@ def init_app(app: Flask, translations: str, default_locale: str) -> None:
     def _remember_choice(response):  # type: ignore[no-untyped-def]
         chosen = request.args.get("lang")
         if chosen in LANGUAGES:
+            from idp.web.current import services
+
             if request.cookies.get(COOKIE) != chosen:
-                response.set_cookie(COOKIE, chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
+                response.set_cookie(COOKIE, chosen, max_age=365 * 86400, samesite="Lax", httponly=True,
+                                    secure=services().settings.secure_cookies)
             signed_in = g.get("signed_in")
             if signed_in is not None and signed_in.user.locale != chosen:
                 # Mail goes out in the account's language, so the choice is kept there too.
-                from idp.web.current import services
-
                 services().accounts.set_locale(signed_in.user, chosen)
         return response
 

@@ -16,6 +16,7 @@ from flask import render_template
 from flask import request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -43,14 +44,25 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
+# The last resort when even the error template cannot be rendered: no template, no store.
+_BARE_PAGE = ('<!doctype html><html lang="en"><meta charset="utf-8"><title>{title}</title>'
+              '<h1>{title}</h1><p>{message}</p></html>')
+
+
 def error_response(status: int, code: str, title: str, message: str, **headers: str) -> Response:
+    """The error page or JSON. It never touches a store: a person whose session was not read yet
+    (the store that holds it may be the one that is down) sees the page as if signed out."""
     if wants_json():
         response = jsonify(error=code, error_description=message)
     else:
-        response = Response(
-            render_template("errors/error.html", status=status, title=title, message=message),
-            mimetype="text/html",
-        )
+        if "signed_in" not in g:
+            g.signed_in = None
+        try:
+            body = render_template("errors/error.html", status=status, title=title, message=message)
+        except Exception:
+            log.exception("the error page could not be rendered")
+            body = _BARE_PAGE.format(title=escape(title), message=escape(message))
+        response = Response(body, mimetype="text/html")
     response.status_code = status
     response.headers.update(headers)
     response.headers["Cache-Control"] = "no-store"
@@ -79,7 +91,9 @@ def security_headers(secure: bool) -> dict[str, str]:
     headers = {
         "Content-Security-Policy": CSP,
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
+        # Same-origin requests keep their Referer (the CSRF check reads it when a browser sends no
+        # Origin); nothing is sent to other sites, so no URL with a code or state leaks out.
+        "Referrer-Policy": "same-origin",
         "X-Frame-Options": "DENY",
         "Cross-Origin-Opener-Policy": "same-origin",
     }
@@ -117,7 +131,7 @@ def _finish(response: Response) -> Response:
         # Pages show personal data: never keep them in shared caches or the back-forward cache.
         headers.setdefault("Cache-Control", "no-store")
     if g.get("clear_session_cookie") and not g.get("session_cookie_set"):
-        response.delete_cookie(settings.session.cookie_name, path="/")
+        clear_session_cookie(response)
     endpoint = request.endpoint or "unknown"
     metrics.REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
     if "started" in g:
@@ -128,10 +142,17 @@ def _finish(response: Response) -> Response:
 def set_session_cookie(response: BaseResponse, session_id: str) -> None:
     settings = services().settings
     response.set_cookie(
-        settings.session.cookie_name, session_id, max_age=settings.session.absolute_lifetime,
+        settings.session_cookie, session_id, max_age=settings.session.absolute_lifetime,
         path="/", secure=settings.secure_cookies, httponly=True, samesite="Lax",
     )
     g.session_cookie_set = True
+
+
+def clear_session_cookie(response: BaseResponse) -> None:
+    """Tell the browser to drop the session cookie (with the attributes its name prefix needs)."""
+    settings = services().settings
+    response.delete_cookie(settings.session_cookie, path="/", secure=settings.secure_cookies,
+                           httponly=True, samesite="Lax")
 
 
 def _csrf_error(exc: CSRFError) -> Response:

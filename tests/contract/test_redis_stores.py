@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from idp.settings import RedisSettings
 from idp.stores import redis as redis_store
 from idp.stores.counters import RedisFailureCounter
 from idp.stores.counters import RedisRateLimiter
@@ -15,7 +16,7 @@ from idp.stores.sessions import RedisSessionStore
 
 @pytest.fixture(params=["real", "embedded"])
 def client(request, redis_url):
-    client = redis_store.connect(redis_url if request.param == "real" else "")
+    client = redis_store.connect(RedisSettings(url=redis_url if request.param == "real" else ""))
     client.flushdb()
     yield client
     client.flushdb()

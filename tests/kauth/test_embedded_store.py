@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from idp.kauth.model import Challenge
+from idp.settings import RedisSettings
 from idp.stores import redis as redis_store
 from idp.stores.kauth import RedisKauthStore
 from idp.stores.redis import Keys
@@ -16,7 +17,7 @@ def store(request, redis_url):
 
     if request.param == "server":
         redis.Redis.from_url(redis_url).flushdb()
-    client = redis_store.connect("" if request.param == "embedded" else redis_url)
+    client = redis_store.connect(RedisSettings(url="" if request.param == "embedded" else redis_url))
     yield RedisKauthStore(client, Keys("idp"))
     if request.param == "server":
         client.flushdb()

@@ -15,7 +15,7 @@ from tests.mfa.softauthn import SoftAuthenticator
 
 CTX = RequestContext(ip="192.0.2.7", user_agent="pytest")
 OPTIONS = re.compile(r'data-options="([^"]*)"')
-ORIGIN = "http://127.0.0.1:5000"
+ORIGIN = "http://localhost:5000"
 
 
 def options_of(page: str) -> str:

@@ -320,3 +320,16 @@ def test_passkey_sign_in_refuses_to_go_to_another_site(make_user, enrol, client)
     response = client.post("/login/passkey", data={
         "csrf_token": csrf_of(html), "credential": soft.get(options_of(html)), "next": "https://evil.example/"})
     assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(("rp_id", "origin", "usable"), [
+    ("localhost", "http://localhost:5000", True),
+    ("id.example.com", "https://id.example.com", True),
+    ("127.0.0.1", "http://127.0.0.1:5000", False),  # an IP address is no RP id
+    ("id.example.com", "http://id.example.com", False),  # not a secure context
+    ("::1", "http://[::1]:5000", False),
+])
+def test_passkeys_are_offered_only_where_a_browser_can_use_them(rp_id, origin, usable):
+    from idp.mfa.webauthn import browser_can_use
+
+    assert browser_can_use(rp_id, origin) is usable

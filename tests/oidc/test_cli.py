@@ -68,35 +68,67 @@ def test_a_chosen_client_id_must_be_plain(services: Any, client_id: str) -> None
         services.ext["oidc"].clients.create("App", kind="service", client_id=client_id)
 
 
-def test_keys_rotate_keeps_old_keys_published_until_prune(run: Any, services: Any, client: Any, clock: Any) -> None:
+def _kid(token: str) -> str:
+    import base64
+
+    header = token.split(".")[0]
+    return str(json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"])
+
+
+def test_keys_rotate_publishes_new_keys_before_they_sign(run: Any, services: Any, client: Any, clock: Any) -> None:
+    keys = services.ext["oidc"].keys
     before = {k["kid"] for k in client.get("/oauth/jwks").get_json()["keys"]}
     rotated = json.loads(run("keys", "rotate", "--json").output)
     assert set(rotated["retired"]) == before
-    keys = services.ext["oidc"].keys
-    keys._loaded = None  # another process rotated: this one reloads (as after key_cache_seconds)
-    published = {k["kid"] for k in client.get("/oauth/jwks").get_json()["keys"]}
-    assert before < published and len(published) == 4
-    active = {r["kid"] for r in json.loads(run("keys", "list", "--json").output) if r["retired_at"] is None}
-    assert active == published - before
+    states = {r["kid"]: r["state"] for r in json.loads(run("keys", "list", "--json").output)}
+    new = set(states) - before
+    assert len(new) == 2
+    assert {states[k] for k in new} == {"published"} and {states[k] for k in before} == {"signing"}
+    # Another process rotated: this one sees the new keys once its key cache has expired, and
+    # publishes them while it still signs with the old ones.
+    clock.advance(seconds=services.settings.oidc.key_cache_seconds + 1)
+    assert {k["kid"] for k in client.get("/oauth/jwks").get_json()["keys"]} == before | new
+    assert _kid(keys.sign({"sub": "x"})) in before
+    # From the activation time on, the new keys sign; the old ones stay published.
+    clock.advance(seconds=keys.activation_delay.total_seconds())
+    assert _kid(keys.sign({"sub": "x"})) in new
+    assert {k["kid"] for k in client.get("/oauth/jwks").get_json()["keys"]} == before | new
     # Too early: tokens signed by the old keys may still be in use.
     assert json.loads(run("keys", "prune", "--json").output) == {"pruned": []}
-    assert "active" in run("keys", "list").output
+    assert "published from" in run("keys", "list").output
 
 
-def test_prune_drops_keys_retired_long_ago(services: Any) -> None:
-    import datetime as dt
+def test_the_publication_delay_outlasts_every_cache(services: Any) -> None:
+    keys = services.ext["oidc"].keys
+    from idp.oidc.keys import JWKS_MAX_AGE
 
+    # A process serves a set at most twice its cache lifetime old; a relying party keeps ours
+    # JWKS_MAX_AGE seconds.
+    assert keys.activation_delay.total_seconds() > 2 * keys.cache_seconds + JWKS_MAX_AGE
+
+
+def test_keys_rotate_immediately_signs_with_the_new_keys_at_once(
+        run: Any, services: Any, client: Any, clock: Any) -> None:
+    keys = services.ext["oidc"].keys
+    before = {k["kid"] for k in client.get("/oauth/jwks").get_json()["keys"]}
+    rotated = json.loads(run("keys", "rotate", "--immediately", "--json").output)
+    assert set(rotated["retired"]) == before
+    states = {r["kid"]: r["state"] for r in json.loads(run("keys", "list", "--json").output)}
+    assert {states[k] for k in before} == {"retired"}
+    clock.advance(seconds=1)  # the command ran after this test's clock was set
+    keys.reload_now()
+    assert _kid(keys.sign({"sub": "x"})) not in before
+
+
+def test_prune_drops_keys_retired_long_ago(services: Any, clock: Any) -> None:
     keys = services.ext["oidc"].keys
     keys.ensure()
     old = {r.kid for r in keys.records()}
     keys.rotate()
-    keys.store.retire(list(old), services.clock.now() - dt.timedelta(days=1))
-    # retire() keeps the first retirement time; age it to test prune.
-    from idp.stores.tables_oidc import OidcKeyRow
-
-    with services.db.transaction() as s:
-        for row in s.query(OidcKeyRow).filter(OidcKeyRow.kid.in_(old)):
-            row.retired_at = services.clock.now() - dt.timedelta(days=1)
+    # The old keys retire at the switch; their last tokens expire a token lifetime later.
+    clock.advance(seconds=keys.activation_delay.total_seconds() + keys.max_token_lifetime)
+    assert keys.prune() == []
+    clock.advance(seconds=61)
     assert set(keys.prune()) == old
     assert {k["kid"] for k in keys.jwks()["keys"]}.isdisjoint(old)
     tokens_sign = keys.sign({"x": 1})

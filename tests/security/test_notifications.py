@@ -26,8 +26,8 @@ def test_failed_sign_in_mail_is_on_by_default_and_says_when_where_and_what(app, 
     body = message.get_content()
     assert "Hello Ada," in body and "203.0.113.9" in body and "Firefox 120 on Linux" in body
     assert "UTC" in body
-    assert "http://127.0.0.1:5000/security/sessions" in body
-    assert "http://127.0.0.1:5000/security/compromised" in body
+    assert "http://localhost:5000/security/sessions" in body
+    assert "http://localhost:5000/security/compromised" in body
 
 
 def test_no_mail_on_success_by_default(client, auth, make_user, mailbox):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from redis.crc import key_slot
 
+from idp.settings import RedisSettings
 from idp.stores import redis as redis_store
 from idp.stores.security import RedisNotifyThrottle
 
 
 @pytest.fixture(params=["real", "embedded"])
 def client(request, redis_url):
-    client = redis_store.connect(redis_url if request.param == "real" else "")
+    client = redis_store.connect(RedisSettings(url=redis_url if request.param == "real" else ""))
     client.flushdb()
     yield client
     client.flushdb()

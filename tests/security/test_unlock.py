@@ -11,7 +11,7 @@ from tests.conftest import AuthActions
 from tests.conftest import csrf_of
 from tests.conftest import events
 
-LINK = re.compile(r"http://127\.0\.0\.1:5000(/unlock/\S+)")
+LINK = re.compile(r"http://localhost:5000(/unlock/\S+)")
 CTX = RequestContext(ip="203.0.113.5", user_agent="")
 
 

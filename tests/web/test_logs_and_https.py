@@ -63,5 +63,8 @@ def test_https_deployment_sets_secure_cookies_and_hsts(client, auth, make_user):
     assert "Secure" in page.headers["Set-Cookie"]
     auth.client.environ_base["wsgi.url_scheme"] = "https"
     response = auth.sign_in(person.email, person.password)
-    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("idp_session="))
+    # __Host- names: only this host, over https, for the whole site, can set them.
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("__Host-idp_session="))
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Path=/" in cookie and "Domain" not in cookie
+    assert page.headers["Set-Cookie"].startswith("__Host-idp_pre=")
