@@ -27,7 +27,13 @@ from idp.stores.models import Base
 # Which backends this run uses: scripts/test runs the suite once per database.
 DATABASE = os.environ.get("IDP_TEST_DATABASE", "sqlite")
 PG_ADMIN_URL = os.environ.get("IDP_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("IDP_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+# Empty: the suite starts a redis-server of its own (its data and FLUSHDB touch nothing else,
+# and two runs at once cannot disturb each other).
+REDIS_URL = os.environ.get("IDP_TEST_REDIS_URL", "")
+
+# The production-shape tier (real servers, hosts, Redis topologies) runs in the PostgreSQL run only.
+if DATABASE != "postgresql":
+    collect_ignore_glob = ["production/*"]
 
 CHEAP_ARGON2 = {"time_cost": 1, "memory_cost": 64, "parallelism": 1}
 
@@ -87,9 +93,23 @@ def _truncate(database_url: str) -> Iterator[Any]:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def _redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if REDIS_URL:
+        yield REDIS_URL
+        return
+    from tests.production.servers import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def redis_url() -> str:
-    return REDIS_URL
+def redis_url(_redis_server: str) -> str:
+    return _redis_server
 
 
 @pytest.fixture
