@@ -17,6 +17,7 @@ import jinja2
 from babel.support import Translations
 
 from idp.clock import Clock
+from idp.errors import StoreUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,10 @@ class OutboxWorker:
         while not self._stop.is_set():
             try:
                 self.deliver_due()
+            except StoreUnavailableError as exc:
+                # An outage, not a bug: the messages stay in the outbox for the next round.
+                log.warning("outbox worker round skipped: the database does not answer",
+                            extra={"error": str(exc.__cause__ or exc)})
             except Exception:
                 log.exception("outbox worker round failed")
             self._stop.wait(interval)

@@ -111,6 +111,13 @@ def conninfo(database_url: str) -> str:
     return str(make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False))
 
 
+# Seconds between two fresh pools after failures, how long after a failure requests wait only
+# FAST_FAIL_TIMEOUT seconds for a connection.
+RESET_INTERVAL = 0.5
+FAST_FAIL_WINDOW = 5.0
+FAST_FAIL_TIMEOUT = 0.5
+
+
 class AsyncOidcStore:
     """Opened on first use in the running event loop (one per worker process), closed by
     `close()` when the server shuts down."""
@@ -129,6 +136,8 @@ class AsyncOidcStore:
         self._events: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
         self._writing = False
         self._writer: asyncio.Task[None] | None = None
+        self._failed_at = self._reset_at = float("-inf")
+        self._closing: set[asyncio.Task[None]] = set()
 
     def _bind(self) -> asyncio.AbstractEventLoop:
         """The running loop. A pool and a writer serve the loop they started in: a server has one
@@ -141,6 +150,8 @@ class AsyncOidcStore:
 
     async def _open(self) -> AsyncConnectionPool[Any]:
         self._bind()
+        if self._redis is None:
+            self._redis = connect_async(self._redis_settings)
         if self._pool is None:
             pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
                 self._conninfo, min_size=1, max_size=self.pool_size, open=False, timeout=self.timeout,
@@ -148,7 +159,6 @@ class AsyncOidcStore:
             )
             self._pool = pool
             await pool.open()
-            self._redis = connect_async(self._redis_settings)
         return self._pool
 
     async def close(self) -> None:
@@ -159,13 +169,33 @@ class AsyncOidcStore:
         if client is not None:
             await client.aclose()
 
+    def _failed(self) -> None:
+        """After a failed connection, start a new pool (at most once per RESET_INTERVAL): the old
+        one would reconnect with a back-off of 1, 2, 4, 8... seconds, serving 503s for up to a
+        quarter of a minute after the database is back; a new pool connects at its first use."""
+        loop = self._bind()
+        now = loop.time()
+        self._failed_at = now
+        if now - self._reset_at < RESET_INTERVAL:
+            return
+        self._reset_at = now
+        old, self._pool = self._pool, None
+        if old is not None:
+            task = loop.create_task(old.close(timeout=0))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
     @asynccontextmanager
     async def _conn(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        # Right after a failure the database is likely still down: fail fast (a 503) instead of
+        # holding the request for the whole pool timeout.
+        recent = self._loop is not None and self._loop.time() - self._failed_at < FAST_FAIL_WINDOW
         try:
             pool = await self._open()
-            async with pool.connection() as conn:
+            async with pool.connection(timeout=FAST_FAIL_TIMEOUT if recent else None) as conn:
                 yield conn
         except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
+            self._failed()
             raise StoreUnavailableError("the database does not answer") from exc
 
     # -- Redis ----------------------------------------------------------------------------

@@ -35,12 +35,14 @@ REDIS_ERRORS: tuple[type[Exception], ...] = (
 )
 
 # A command retries a lost connection twice within about 50 ms, then fails: a request during an
-# outage answers 503 at once instead of hanging, and the next request reconnects.
+# outage answers 503 at once instead of hanging, and the next request reconnects. A server that
+# does not answer in time (frozen, overloaded) is not asked again: one socket_timeout, then 503.
 RETRIES = 2
 
 
 def _retry() -> Retry:
-    return Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.05), RETRIES)
+    return Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.05), RETRIES,
+                 supported_errors=(redis.exceptions.ConnectionError,))
 
 
 def _address(value: str) -> tuple[str, int]:
@@ -122,14 +124,18 @@ def connect(settings: RedisSettings) -> redis.Redis:
         return master
     url = settings.url.get_secret_value()
     if url:
-        return redis.Redis.from_url(url, retry=_retry(), health_check_interval=30, **options)
+        # No health_check_interval: a PING before each use of an idle connection costs a round
+        # trip, and a full socket timeout more when the server is frozen; a dead connection
+        # fails its command and is replaced by the retry.
+        return redis.Redis.from_url(url, retry=_retry(), **options)
     return fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
 
 
 def connect_async(settings: RedisSettings) -> aioredis.Redis:
     """The asyncio client (the OIDC fast lane) for the same mode and credentials as `connect`."""
     options = client_options(settings) | {"decode_responses": False}
-    retry = AsyncRetry(ExponentialWithJitterBackoff(base=0.01, cap=0.05), RETRIES)
+    retry = AsyncRetry(ExponentialWithJitterBackoff(base=0.01, cap=0.05), RETRIES,
+                       supported_errors=(redis.exceptions.ConnectionError,))
     if settings.mode == "cluster":
         from redis.asyncio.cluster import ClusterNode as AsyncNode
         from redis.asyncio.cluster import RedisCluster as AsyncCluster

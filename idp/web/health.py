@@ -18,10 +18,18 @@ def healthz() -> Response:
 
 
 @bp.get("/readyz")
-def readyz() -> tuple[Response, int]:
+def readyz() -> Response:
     checks = services().ready()
-    ok = all(checks.values())
-    return jsonify(status="ready" if ok else "unavailable", checks=checks), 200 if ok else 503
+    if all(checks.values()):
+        return jsonify(status="ready", checks=checks)
+    down = " and ".join(name for name, ok in checks.items() if not ok)
+    # The error shape of every other JSON endpoint, with a hint of when to ask again.
+    response = jsonify(status="unavailable", checks=checks, error="temporarily_unavailable",
+                       error_description=f"not ready: {down} does not answer")
+    response.status_code = 503
+    response.headers["Retry-After"] = "5"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/metrics")
