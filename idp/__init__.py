@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     )
     if settings.server.trusted_proxies:
         n = settings.server.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
 
     container = Container.build(settings, **build)
     app.extensions["idp"] = container

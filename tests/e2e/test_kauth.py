@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
 from idp.clock import SystemClock
 from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import sign_out
 
 
 @pytest.fixture
@@ -21,13 +24,14 @@ def clock():
 
 
 class DeviceClient:
-    def __init__(self, state) -> None:
+    def __init__(self, state, env: dict[str, str]) -> None:
         self.state = state
+        self.env = env  # over https, trusts the test CA
 
     def run(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [sys.executable, "-m", "idp.kauth.client", "--state", str(self.state), *args],
-            capture_output=True, text=True, timeout=60, check=False,
+            capture_output=True, text=True, timeout=60, check=False, env=self.env,
         )
         if ok:
             assert result.returncode == 0, result.stdout + result.stderr
@@ -38,24 +42,20 @@ class DeviceClient:
         return challenge
 
 
-def sign_out(page) -> None:
-    page.goto("/")
-    page.get_by_role("button", name="Sign out").click()
-
-
 def wait_for_number(page) -> int:
     return int(page.locator("#kauth-number").inner_text())
 
 
-def test_kauth_in_a_browser_with_the_reference_client(page, make_user, services, tmp_path):
+def test_kauth_in_a_browser_with_the_reference_client(page, live_server, make_user, services, tmp_path):
     person = make_user(display_name="Ada Lovelace")
-    device = DeviceClient(tmp_path / "phone.json")
+    device = DeviceClient(tmp_path / "phone.json", live_server.client_env())
 
     # Enrol: the page shows a QR code and a link; the client enrols; the page sees it live.
     sign_in(page, person.email, person.password)
     page.goto("/security/kauth/add")
     assert page.locator(".kauth-qr svg").count() == 1
     link = page.locator("#enrolment-link").input_value()
+    assert parse_qs(urlsplit(link).query)["server"] == [live_server.url]  # the public URL, behind nginx too
     out = device.run("enrol", link, "--name", "CLI phone", "--platform", "Linux").stdout
     assert "Enrolled as kd_" in out
     expect(page.locator("#enrol-status")).to_have_text("CLI phone is ready to approve your sign-ins.", timeout=15_000)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from idp.federation.service import ConnectionInput
+from tests.e2e.conftest import new_page
 from tests.federation.tenant_server import Tenant
 from tests.federation.tenant_server import TenantServer
 from tests.federation.tenant_server import client
@@ -17,16 +18,20 @@ TENANT_ID = "5c1e2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
 
 
 @pytest.fixture
-def tenant(tmp_path: Path) -> Iterator[TenantServer]:
+def tenant(tmp_path: Path, site: Any) -> Iterator[TenantServer]:
     server = TenantServer(tmp_path)
+    if site.https:
+        # Over https the browser checks every certificate: the tenant's too comes from the test CA.
+        server.cert, server.key = site.ca.issue(f"tenant-{server.port}", dns=["localhost"], ips=["127.0.0.1"])
     yield server
     if hasattr(server, "proc"):
         server.stop()
 
 
 @pytest.fixture
-def settings_overrides(tenant: TenantServer) -> dict[str, Any]:
-    return {"federation": {"entra_authority_host": tenant.host, "ca_bundle": str(tenant.cert)}}
+def settings_overrides(tenant: TenantServer, site: Any) -> dict[str, Any]:
+    bundle = site.ca.cert_path if site.https else tenant.cert
+    return {"federation": {"entra_authority_host": tenant.host, "ca_bundle": str(bundle)}}
 
 
 @pytest.fixture
@@ -44,12 +49,11 @@ def running_tenant(tenant: TenantServer, live_server: Any, services: Any) -> Ten
 
 @pytest.fixture
 def tenant_page(browser: Any, live_server: Any) -> Iterator[Any]:
-    # The local tenant's certificate is self-signed: this browser profile does not check it.
-    context = browser.new_context(base_url=live_server.url, locale="en-GB", ignore_https_errors=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    # Over plain http the local tenant's certificate is self-signed, and this browser profile
+    # does not check it; over https the browser trusts the test CA, which signed both.
+    page = new_page(browser, live_server.url, timeout=15_000, ignore_https_errors=not live_server.https)
     yield page
-    context.close()
+    page.context.close()
 
 
 def test_sign_in_with_sso_ends_signed_in(tenant_page, running_tenant, services, live_server):

@@ -8,15 +8,21 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import sign_out
 from tests.e2e.webauthn_helpers import VirtualAuthenticator
-from tests.e2e.webauthn_helpers import localhost_url
-from tests.e2e.webauthn_helpers import point_relying_party_at
+from tests.e2e.webauthn_helpers import relying_party_settings
+
+
+@pytest.fixture
+def settings_overrides(site: Any) -> dict[str, Any]:
+    return relying_party_settings(site)
 
 
 @pytest.fixture
 def browser_context(browser: Any, live_server: Any, services: Any) -> Iterator[Any]:
-    origin = localhost_url(live_server)
-    point_relying_party_at(services, origin)
+    origin = live_server.localhost_url
+    rp = services.ext["mfa"].rp
+    assert (rp.rp_id, rp.origin) == ("localhost", origin)
     context = browser.new_context(base_url=origin, locale="en-GB")
     yield context
     context.close()
@@ -32,11 +38,6 @@ def key_page(browser_context: Any) -> Any:
 @pytest.fixture
 def authenticator(browser_context: Any, key_page: Any) -> VirtualAuthenticator:
     return VirtualAuthenticator(browser_context, key_page)
-
-
-def _sign_out(page: Any) -> None:
-    page.goto("/")
-    page.get_by_role("button", name="Sign out").click()
 
 
 def _add(page: Any, link: str, name: str, button: str) -> None:
@@ -60,7 +61,7 @@ def test_security_key_and_passkey_from_registration_to_removal(key_page, authent
     assert page.get_by_role("cell", name="Security key", exact=True).is_visible()
 
     # Sign in with password + key.
-    _sign_out(page)
+    sign_out(page)
     sign_in(page, person.email, person.password)
     page.get_by_role("heading", name="Use your security key or passkey").wait_for()
     page.get_by_role("button", name="Use security key").click()
@@ -76,7 +77,7 @@ def test_security_key_and_passkey_from_registration_to_removal(key_page, authent
     assert any(c["isResidentCredential"] for c in laptop.credentials())
 
     # Sign in with the passkey alone: no e-mail, no password.
-    _sign_out(page)
+    sign_out(page)
     page.goto("/login")
     page.get_by_role("link", name="Sign in with a passkey").click()
     page.get_by_role("button", name="Use a passkey").click()
@@ -91,7 +92,13 @@ def test_security_key_and_passkey_from_registration_to_removal(key_page, authent
     page.get_by_role("button", name="Remove").click()
     page.get_by_text("“Blue key” was removed.").wait_for()
     assert page.get_by_role("cell", name="Blue key", exact=True).count() == 0
-    assert [c.name for c in services.ext["mfa"].credentials(services.users.get(person.id))] == ["Laptop passkey"]
+
+    # Rename the passkey.
+    page.get_by_label("New name for Laptop passkey").fill("Work laptop")
+    page.get_by_role("button", name="Rename Laptop passkey").click()
+    page.get_by_text("The name was changed.").wait_for()
+    assert page.get_by_label("New name for Work laptop").input_value() == "Work laptop"
+    assert [c.name for c in services.ext["mfa"].credentials(services.users.get(person.id))] == ["Work laptop"]
 
 
 def test_a_refused_passkey_shows_a_message_and_can_be_retried(key_page, authenticator, make_user, services):
@@ -105,7 +112,7 @@ def test_a_refused_passkey_shows_a_message_and_can_be_retried(key_page, authenti
     _add(page, "Add a passkey", "Phone again", "Create the passkey")
     page.locator("[data-webauthn-status]").get_by_text("already registered on your account").wait_for()
     assert page.get_by_role("button", name="Try again").is_visible()
-    _sign_out(page)
+    sign_out(page)
 
     authenticator.set_user_verified(False)
     page.goto("/login/passkey")

@@ -1,20 +1,16 @@
-"""Browser helpers for WebAuthn: a Chromium virtual authenticator over the DevTools protocol, and a
-page on http://localhost (a secure context and a valid relying-party id, unlike 127.0.0.1)."""
+"""Browser helpers for WebAuthn: a Chromium virtual authenticator over the DevTools protocol, and
+the relying party a page on `localhost` needs."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 
-def localhost_url(live_server: Any) -> str:
-    return f"http://localhost:{urlsplit(live_server.url).port}"
-
-
-def point_relying_party_at(services: Any, origin: str) -> None:
-    """The app was built before the server had a port: aim the relying party at it now."""
-    rp = services.ext["mfa"].rp
-    rp.rp_id, rp.origin = "localhost", origin
+def relying_party_settings(site: Any) -> dict[str, Any]:
+    """Over https the app's public URL is https://localhost:<port>: the relying party comes from
+    it. Over plain http the app is at 127.0.0.1, not a valid relying-party id: the relying party
+    is configured as http://localhost:<port> (a secure context too), where the browser goes."""
+    return {} if site.https else {"mfa": {"rp_id": "localhost", "origin": site.localhost_url}}
 
 
 class VirtualAuthenticator:
