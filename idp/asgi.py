@@ -112,6 +112,7 @@ class Application:
         request = LaneRequest(
             method=scope["method"], path=scope["path"], headers=headers, body=body,
             ip=client_ip(peer, headers.get("x-forwarded-for", ""), self.trusted_proxies),
+            scheme=scope.get("scheme"),
         )
         token = logs.request_id.set(request_id)
         try:

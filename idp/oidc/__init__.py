@@ -22,6 +22,9 @@ class OidcExtension:
     tokens: Any
     subjects: Any
     backchannel: Any
+    # How many proxies in front set X-Forwarded-* (`server.trusted_proxies`): the fast lane
+    # reads the request's scheme and host through them as ProxyFix does for the views.
+    trusted_proxies: int = 0
 
     def revoke_all_grants(self, user: User, ctx: RequestContext) -> int:
         """Withdraw every consent and revoke every refresh token of the person (compromised
@@ -73,6 +76,7 @@ def build(container: Any) -> OidcExtension:
     return OidcExtension(
         issuer=issuer, algorithms=list(keys.algorithms), service=service, server=None, clients=clients,
         keys=keys, tokens=tokens, subjects=SqlSubjects(db), backchannel=backchannel,
+        trusted_proxies=settings.server.trusted_proxies,
     )
 
 
@@ -86,6 +90,7 @@ def init_app(app: Any, container: Any) -> None:
 
     ext = build(container)
     ext.server = server_mod.build(app, ext.service)
+    server_mod.warn_if_insecure(ext.issuer, "oidc.issuer" if container.settings.oidc.issuer else "server.base_url")
     container.ext["oidc"] = ext
     container.sessions.on_end.append(ext.backchannel.session_ended)
     app.register_blueprint(views.bp)

@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from idp.errors import ValidationError
 from idp.model import User
 
-SCOPES = ("openid", "profile", "email", "phone", "address", "offline_access")
-
-SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
-    "profile": ("name", "preferred_username", "locale", "updated_at", "given_name", "family_name",
-                "middle_name", "nickname", "profile", "picture", "website", "gender", "birthdate",
-                "zoneinfo"),
-    "email": ("email", "email_verified"),
-    "phone": ("phone_number", "phone_number_verified"),
-    "address": ("address",),
+# The one table of what a person's profile can answer: each claim, the scope that releases it,
+# and how it is read. Discovery (`scopes_supported`, `claims_supported`) and `released` are
+# derived from it, so the provider never advertises a claim it cannot return.
+PROFILE_CLAIMS: dict[str, tuple[str, Callable[[User], Any]]] = {
+    "name": ("profile", lambda user: user.display_name or user.email),
+    "preferred_username": ("profile", lambda user: user.email),
+    "locale": ("profile", lambda user: user.locale or None),
+    "updated_at": ("profile", lambda user: int(user.updated_at.timestamp())),
+    "email": ("email", lambda user: user.email),
+    # Addresses are set by administrators, not proven by a link: say so.
+    "email_verified": ("email", lambda user: False),
 }
-SUPPORTED_CLAIMS = sorted(
-    {"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid"}
-    | {c for names in SCOPE_CLAIMS.values() for c in names}
-)
+SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
+    scope: tuple(name for name, (owner, _read) in PROFILE_CLAIMS.items() if owner == scope)
+    for scope in dict.fromkeys(owner for owner, _read in PROFILE_CLAIMS.values())
+}
+# Identity scopes: openid, the scopes of the table, and offline_access (refresh tokens).
+SCOPES = ("openid", *SCOPE_CLAIMS, "offline_access")
+# What the ID token carries besides profile claims (`nonce` only when one was sent).
+PROTOCOL_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid")
+SUPPORTED_CLAIMS = sorted({*PROTOCOL_CLAIMS, *PROFILE_CLAIMS})
 
 # Authentication context classes: a password alone, an organisation's directory (SSO) alone,
 # or two factors (here, or reported by the directory).
@@ -39,18 +47,9 @@ def acr_for(amr: list[str]) -> str:
 
 
 def profile_claims(user: User) -> dict[str, Any]:
-    """Every claim the profile can answer; what is missing (phone, address) is simply absent."""
-    claims: dict[str, Any] = {
-        "name": user.display_name or user.email,
-        "preferred_username": user.email,
-        "updated_at": int(user.updated_at.timestamp()),
-        "email": user.email,
-        # Addresses are set by administrators, not proven by a link: say so.
-        "email_verified": False,
-    }
-    if user.locale:
-        claims["locale"] = user.locale
-    return claims
+    """Every claim of the table the person has a value for (no locale chosen: no `locale`)."""
+    values = {name: read(user) for name, (_scope, read) in PROFILE_CLAIMS.items()}
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def parse_claims_request(raw: str | None) -> dict[str, list[str]]:

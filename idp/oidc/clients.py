@@ -37,6 +37,10 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 # many seconds. A secret rotated or a client deleted by another process takes effect within it.
 CLIENT_CACHE_SECONDS = 5.0
 CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# What any client id presented can be (RFC 6749 Appendix A.1: visible ASCII and space), up to
+# the length of the column. Anything else (a NUL byte, a control character, non-ASCII) names no
+# client and is never looked up: PostgreSQL refuses a NUL in a text parameter.
+PRESENTED_CLIENT_ID = re.compile(r"[\x20-\x7e]{1,64}")
 ID_ALPHABET = string.ascii_letters + string.digits
 
 
@@ -68,7 +72,8 @@ class ClientService:
         self._cache: dict[str, tuple[float, ClientRecord]] = {}
 
     def get(self, client_id: str | None) -> ClientRecord | None:
-        if not client_id or len(client_id) > 64:
+        """The client, or None when there is none by that id or the id cannot be one."""
+        if not client_id or not PRESENTED_CLIENT_ID.fullmatch(client_id):
             return None
         peeked = self.peek(client_id)
         if peeked is not None and peeked[1]:

@@ -29,6 +29,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 from urllib.parse import unquote
 
+from authlib.common.security import is_secure_transport
+
 from idp.events import EventRecorder
 from idp.events import EventTag
 from idp.model import Event
@@ -40,6 +42,7 @@ from idp.oidc.keys import JWKS_MAX_AGE
 from idp.oidc.models import Client
 from idp.oidc.tokens import GrantContext
 from idp.oidc.tokens import digest
+from idp.oidc.tokens import narrowed_scope
 from idp.oidc.tokens import token_event_details
 from idp.oidc.tokens import wants_refresh
 
@@ -70,6 +73,18 @@ class LaneRequest:
     headers: dict[str, str]  # lower-cased names; a repeated header makes the lane step aside
     body: bytes
     ip: str
+    scheme: str | None = None  # the connection's (the ASGI scope's); None: not known
+
+    def transport_is_secure(self, trusted_proxies: int) -> bool:
+        """Whether Authlib would accept the URL the views see for this request (https, or http
+        to a loopback host): the scheme and host as ProxyFix finds them behind
+        `trusted_proxies` proxies. With the scheme not known, only a loopback host is (http
+        and https both pass there); no Host header is not known either."""
+        scheme = _forwarded(self.headers.get("x-forwarded-proto"), trusted_proxies) or self.scheme
+        host = _forwarded(self.headers.get("x-forwarded-host"), trusted_proxies) or self.headers.get("host")
+        if not host:
+            return False
+        return bool(is_secure_transport(f"{scheme or 'http'}://{host}/"))
 
     @property
     def context(self) -> RequestContext:
@@ -101,6 +116,17 @@ class LaneRequest:
         if not sep or not client_id or not secret:
             return None
         return unquote(client_id), unquote(secret)
+
+
+def _forwarded(value: str | None, trusted: int) -> str | None:
+    """The value ProxyFix takes from an X-Forwarded-* header set by `trusted` proxies: the
+    `trusted`-th from the right when there are that many, else none."""
+    if not value or not trusted:
+        return None
+    values = value.split(",")
+    if len(values) < trusted:
+        return None
+    return values[-trusted].strip() or None
 
 
 @dataclass
@@ -144,6 +170,8 @@ class FastLane:
             return None
         if path == "/oauth/userinfo":
             return await self._userinfo(request)
+        if not request.transport_is_secure(self.ext.trusted_proxies):
+            return None  # the views' Authlib refuses it (userinfo, above, is not Authlib's)
         if path == "/oauth/introspect":
             return await self._introspect(request)
         return await self._token(request)
@@ -276,8 +304,8 @@ class FastLane:
         grant_type = form.get("grant_type")
         if grant_type == "client_credentials" and "refresh_token" not in form:
             return await self._client_credentials(request, form)
-        if grant_type == "refresh_token" and "scope" not in form and "refresh_token" in form:
-            return await self._refresh(request, form["refresh_token"])
+        if grant_type == "refresh_token" and "refresh_token" in form:
+            return await self._refresh(request, form["refresh_token"], form.get("scope"))
         return None
 
     async def _record(self, values: dict[str, Any]) -> None:
@@ -310,7 +338,7 @@ class FastLane:
         ))
         return _json(issued.response)
 
-    async def _refresh(self, request: LaneRequest, token: str) -> Reply | None:
+    async def _refresh(self, request: LaneRequest, token: str, requested: str | None) -> Reply | None:
         client = self._client(request, "refresh_token")
         if client is None or client.record.kind != "confidential" or len(token) > 200:
             return None
@@ -321,14 +349,18 @@ class FastLane:
         record, user = found
         if record.client_id != client.client_id or not self.tokens.is_live(record) or not user.is_active:
             return None
+        scope = narrowed_scope(record.scope, requested)
+        if scope is None:
+            return None  # asks for a scope not granted: invalid_scope
+        # As the views: a narrower scope is for the access and ID tokens, the successor keeps the grant's.
         ctx = GrantContext(
-            client=client.record, user=user, scope=record.scope, auth_time=record.auth_time, acr=record.acr,
-            amr=record.amr, sid=record.sid, claims=record.claims, family=record.family,
+            client=client.record, user=user, scope=scope, auth_time=record.auth_time, acr=record.acr,
+            amr=record.amr, sid=record.sid, claims=record.claims, family=record.family, granted=record.scope,
         )
         access, jti, exp, lifetime = await self._sign(self.tokens.access_token, ctx)
         issued = self.tokens.issued(ctx, access, jti, exp, lifetime)
         new_row = None
-        if wants_refresh(client.record, ctx.scope):
+        if wants_refresh(client.record, ctx.grant_scope):
             refresh, new_row = self.tokens.new_refresh(ctx, jti, exp)
             issued.response["refresh_token"] = refresh
         if "openid" in ctx.scope.split():

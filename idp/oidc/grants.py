@@ -1,17 +1,22 @@
 """Authlib grant subclasses (the authorization code, refresh token and client credentials grants,
-the OpenID Connect extensions, and PKCE S256-only). Storage goes through the OIDC service."""
+the OpenID Connect extensions, PKCE S256-only, and the checks of the authorization request
+Authlib leaves to us). Storage goes through the OIDC service."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from typing import ClassVar
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
 from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oauth2.rfc6749 import InvalidScopeError
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 from authlib.oidc.core import OpenIDToken
+from authlib.oidc.core.errors import RequestNotSupportedError
+from authlib.oidc.core.errors import RequestURINotSupportedError
 
 from idp.oidc import claims as claims_mod
 from idp.oidc.models import AuthorizationCode
@@ -20,6 +25,7 @@ from idp.oidc.models import EndUser
 from idp.oidc.records import RefreshRecord
 from idp.oidc.tokens import GrantContext
 from idp.oidc.tokens import Issued
+from idp.oidc.tokens import narrowed_scope
 from idp.oidc.tokens import wants_refresh
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
@@ -44,6 +50,42 @@ class S256Only(CodeChallenge):  # type: ignore[misc]
             # RFC 7636 defaults to plain, which we refuse: say so instead of guessing.
             raise InvalidRequestError("code_challenge_method must be S256.")
         super().validate_code_challenge(grant, redirect_uri)
+
+
+# The authorization request parameters this provider reads (RFC 6749 §4.1.1, OpenID Connect
+# Core 3.1.2.1, RFC 7636); any other parameter is ignored, as RFC 6749 §3.1 requires.
+AUTHORIZATION_PARAMETERS = (
+    "response_type", "client_id", "redirect_uri", "scope", "state", "response_mode", "nonce", "display",
+    "prompt", "max_age", "ui_locales", "claims_locales", "id_token_hint", "login_hint", "acr_values",
+    "claims", "code_challenge", "code_challenge_method", "request", "request_uri",
+)
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# `claims` is JSON, where tab, line feed and carriage return are whitespace.
+JSON_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class AuthorizationRequestChecks:
+    """What the authorization request must not carry, checked once the client and its
+    redirect_uri are known good, so that the error goes back to the client with its state
+    (an unknown or malformed client_id, or an unregistered redirect_uri, never gets that far:
+    it gets the error page). Runs before the scope, PKCE and OpenID checks."""
+
+    def __call__(self, grant: Any) -> None:
+        grant.register_hook("before_validate_authorization_request_payload", self.validate)
+
+    @staticmethod
+    def validate(grant: Any, redirect_uri: str) -> None:
+        datalist = grant.request.payload.datalist
+        # Request objects are not supported (OpenID Connect Core 6.1 and 3.1.2.6): say so
+        # rather than ignore the parameters the client put in them.
+        if any(datalist.get("request") or ()):
+            raise RequestNotSupportedError("Request objects (the request parameter) are not supported.")
+        if any(datalist.get("request_uri") or ()):
+            raise RequestURINotSupportedError("The request_uri parameter is not supported.")
+        for name in AUTHORIZATION_PARAMETERS:
+            pattern = JSON_CONTROL_CHARACTERS if name == "claims" else CONTROL_CHARACTERS
+            if any(pattern.search(value) for value in datalist.get(name) or ()):
+                raise InvalidRequestError(f"The {name} parameter contains control characters.")
 
 
 class IdpOpenIDCode(OpenIDCode):  # type: ignore[misc]
@@ -74,6 +116,18 @@ def _oidc_of(request: Any) -> Any:
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = AUTH_METHODS
+
+    @staticmethod
+    def validate_authorization_redirect_uri(request: Any, client: Client) -> str:
+        """The redirect_uri, required and matched exactly. Authlib's own names the refused URI
+        in the error description, which raises ValueError (a 500) when the URI holds a character
+        an error description may not (a control character, a quote, a backslash, non-ASCII)."""
+        redirect_uri: str | None = request.payload.redirect_uri
+        if not redirect_uri:
+            raise InvalidRequestError("Missing 'redirect_uri' in request.", state=request.payload.state)
+        if not client.check_redirect_uri(redirect_uri):
+            raise InvalidRequestError("The redirect_uri is not registered for this client.")
+        return redirect_uri
 
     def save_authorization_code(self, code: str, request: Any) -> None:
         end_user: EndUser = request.user
@@ -111,7 +165,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
 
 def _issue(grant: Any, ctx: GrantContext) -> dict[str, Any]:
     service = _oidc(grant)
-    issued: Issued = service.tokens.issue(ctx, with_refresh=wants_refresh(ctx.client, ctx.scope))
+    issued: Issued = service.tokens.issue(ctx, with_refresh=wants_refresh(ctx.client, ctx.grant_scope))
     grant.request.grant_context = ctx
     grant.request.issued = issued
     grant.request.oidc_service = service
@@ -152,10 +206,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         return RefreshCredential(record)
 
     def _validate_token_scope(self, token: Any) -> None:
-        scope = self.request.payload.scope
-        if scope and not set(scope.split()) <= set(token.record.scope.split()):
-            from authlib.oauth2.rfc6749 import InvalidScopeError
-
+        if narrowed_scope(token.record.scope, self.request.payload.scope) is None:
             raise InvalidScopeError()
 
     def authenticate_user(self, refresh_token: Any) -> Any:
@@ -171,9 +222,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             service.refresh_reused(record)
             raise InvalidGrantError("The refresh token was already used.")
         client: Client = self.request.client
+        # A narrower scope is for the access and ID tokens; the successor keeps the grant's
+        # (RFC 6749 §6), so a refresh without offline_access still gets one.
         ctx = GrantContext(
-            client=client.record, user=user, scope=scope or record.scope, auth_time=record.auth_time,
-            acr=record.acr, amr=record.amr, sid=record.sid, claims=record.claims, family=record.family,
+            client=client.record, user=user, scope=narrowed_scope(record.scope, self.request.payload.scope) or "",
+            auth_time=record.auth_time, acr=record.acr, amr=record.amr, sid=record.sid, claims=record.claims,
+            family=record.family, granted=record.scope,
         )
         return _issue(self, ctx)
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from authlib.common.security import is_secure_transport
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.base import invalid_error_characters
+from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import UnsupportedResponseTypeError
+from authlib.oauth2.rfc6749.authenticate_client import authenticate_client_secret_basic
 from flask import Flask
 
 from idp.events import EventTag
@@ -15,6 +21,12 @@ from idp.oidc.models import Client
 from idp.oidc.service import OidcService
 from idp.oidc.tokens import Issued
 from idp.oidc.tokens import token_event_details
+
+log = logging.getLogger(__name__)
+
+# What the token, revocation and introspection endpoints answer (400 invalid_request) to a
+# request Authlib refuses for its transport: plain http to a host that is not a loopback address.
+HTTPS_REQUIRED = "https is required: OAuth 2.0 refuses plain http except to a loopback address"
 
 
 class IdpAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
@@ -28,10 +40,50 @@ class IdpAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             return request
         return super().create_oauth2_request(request)
 
+    def get_authorization_grant(self, request: Any) -> Any:
+        response_type = request.payload.response_type
+        if response_type and invalid_error_characters(response_type):
+            # Authlib names an unsupported response type in its error description, which
+            # raises ValueError (a 500) for a character a description may not hold: the same
+            # answer (back to the client once it and its redirect_uri are known good), unnamed.
+            client = self.query_client(request.payload.client_id) if request.payload.client_id else None
+            redirect_uri = request.payload.redirect_uri
+            known = client is not None and bool(redirect_uri) and client.check_redirect_uri(redirect_uri)
+            raise UnsupportedResponseTypeError(response_type, "The response type is not supported by the server.",
+                                               redirect_uri=redirect_uri if known else None)
+        return super().get_authorization_grant(request)
+
     def request_context(self) -> Any:
         from idp.web.current import request_context
 
         return request_context()
+
+
+def client_secret_basic(query_client: Any, request: Any) -> Any:
+    """Authlib's client_secret_basic, except that Basic credentials which are not UTF-8 are the
+    client's failure to authenticate (401 invalid_client with `WWW-Authenticate: Basic`, RFC 6749
+    §5.2), not an error of ours."""
+    try:
+        return authenticate_client_secret_basic(query_client, request)
+    except UnicodeDecodeError:
+        raise InvalidClientError(status_code=401, description="The Basic credentials are not UTF-8.") from None
+
+
+def warn_if_insecure(issuer: str, setting: str) -> bool:
+    """Log a warning when the advertised endpoints are plain http on a host that is not a
+    loopback address: Authlib refuses every token, revocation and introspection request there
+    (`InsecureTransportError.check`), so no relying party can get a token. Behind a TLS proxy,
+    `server.trusted_proxies` makes the request URL https and the issuer is https anyway.
+    Returns whether it warned."""
+    if is_secure_transport(f"{issuer}/oauth/token"):
+        return False
+    log.warning(
+        "%s is %s: plain http on a host that is not a loopback address. The token, revocation "
+        "and introspection endpoints refuse such requests (OAuth 2.0 requires TLS), so no "
+        "application can get a token. Set it to the https address the service is reached at "
+        "(behind a TLS proxy, also set server.trusted_proxies), or use a loopback address.", setting, issuer,
+    )
+    return True
 
 
 def build(app: Flask, service: OidcService) -> IdpAuthorizationServer:
@@ -62,7 +114,9 @@ def build(app: Flask, service: OidcService) -> IdpAuthorizationServer:
         )
 
     server.init_app(app, query_client=query_client, save_token=save_token)
-    server.register_grant(grants.AuthorizationCodeGrant, [grants.IdpOpenIDCode(require_nonce=False),
+    server.register_client_auth_method("client_secret_basic", client_secret_basic)
+    server.register_grant(grants.AuthorizationCodeGrant, [grants.AuthorizationRequestChecks(),
+                                                          grants.IdpOpenIDCode(require_nonce=False),
                                                           grants.S256Only(required=True)])
     server.register_grant(grants.RefreshTokenGrant, [grants.RefreshIDToken()])
     server.register_grant(grants.ClientCredentialsGrant)

@@ -46,6 +46,18 @@ def wants_refresh(client: ClientRecord, scope: str) -> bool:
     return "refresh_token" in client.grant_types and ("offline_access" in scope.split() or client.always_refresh)
 
 
+def narrowed_scope(granted: str, requested: str | None) -> str | None:
+    """The scope of an access token issued on refresh (RFC 6749 §6): the scopes asked for, in
+    the grant's order, when every one of them was granted; the whole grant when none is asked
+    for; None when one of them was not granted (`invalid_scope`). The refresh token itself
+    keeps the grant's scope."""
+    asked = set((requested or "").split())
+    if not asked:
+        return granted
+    kept = [s for s in granted.split() if s in asked]
+    return " ".join(kept) if asked <= set(kept) else None
+
+
 def token_event_details(grant_type: str, scope: str, *, refresh_token: bool) -> dict[str, Any]:
     """What the activity log keeps of a token issued or refreshed (never the token)."""
     return {"grant_type": grant_type, "scope": scope, "refresh_token": refresh_token}
@@ -65,6 +77,13 @@ class GrantContext:
     claims: dict[str, list[str]] = field(default_factory=dict)
     nonce: str | None = None
     family: str | None = None
+    # The scope the person granted, which refresh tokens keep when a refresh narrows `scope`
+    # (that of the access and ID tokens); None: the same as `scope`.
+    granted: str | None = None
+
+    @property
+    def grant_scope(self) -> str:
+        return self.scope if self.granted is None else self.granted
 
 
 @dataclass
@@ -164,7 +183,7 @@ class TokenService:
         lifetime_s = ctx.client.refresh_token_lifetime or self.refresh_lifetime
         return refresh, {
             "token_hash": digest(refresh), "now": now, "family": ctx.family or secrets.token_hex(16),
-            "client_id": ctx.client.client_id, "user_id": ctx.user.id, "scope": ctx.scope,
+            "client_id": ctx.client.client_id, "user_id": ctx.user.id, "scope": ctx.grant_scope,
             "auth_time": ctx.auth_time or self._now(), "acr": ctx.acr, "amr": ctx.amr, "sid": ctx.sid,
             "claims": ctx.claims, "access_jti": access_jti, "access_exp": access_exp,
             "expires_at": now + dt.timedelta(seconds=lifetime_s),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from authlib.oauth2.rfc6749 import InsecureTransportError
 from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
@@ -30,12 +31,16 @@ from idp.oidc.forms import ConsentForm
 from idp.oidc.forms import LogoutForm
 from idp.oidc.keys import JWKS_MAX_AGE
 from idp.oidc.models import EndUser
+from idp.oidc.server import HTTPS_REQUIRED
 from idp.oidc.service import OidcService
 from idp.web.current import request_context
 from idp.web.current import services
 from idp.web.plumbing import clear_session_cookie
 
 bp = Blueprint("oidc", __name__)
+# The endpoints relying parties call with JSON answers (the others are a browser's).
+JSON_ENDPOINTS = ("oidc.token", "oidc.revoke", "oidc.introspect")
+
 
 def _oidc() -> OidcService:
     service: OidcService = services().ext["oidc"].service
@@ -109,9 +114,23 @@ def _oauth_error(error: OAuth2Error) -> Any:
         })
     message = {
         "invalid_client": _("This application is not known here."),
+        "insecure_transport": _("Signing in to applications needs a secure (https) connection to this service."),
     }.get(error.error, _("The application sent an invalid sign-in request: %(detail)s",
                           detail=error.description or error.error))
     return error_page(message)
+
+
+@bp.errorhandler(InsecureTransportError)
+def insecure_transport(error: InsecureTransportError) -> Any:
+    """Plain http to a host that is not a loopback address, which Authlib refuses before any
+    other check (it then raises outside its own error handling): the token endpoints answer
+    400 invalid_request, the browser's endpoints the error page. Behind a TLS proxy with
+    `server.trusted_proxies` the request URL is https and this never happens."""
+    if request.endpoint in JSON_ENDPOINTS:
+        response = jsonify(error="invalid_request", error_description=HTTPS_REQUIRED)
+        response.status_code = 400
+        return _no_store(response)
+    return _oauth_error(error)
 
 
 def _parked_request(params: dict[str, str]) -> OAuth2Request:

@@ -170,7 +170,12 @@ class RedisKauthStore:
 
     @unavailable_is_503
     def put_enrolment(self, digest: str, record: dict[str, Any], *, user_id: int, handle: str, ttl: int) -> None:
-        pipe = self.r.pipeline()
+        # Two keys in two Cluster slots (the device presents the token without knowing the
+        # account, so the token's key cannot carry the account's hash tag): not a transaction,
+        # which a Cluster refuses across slots. None is needed: the token and the handle reach
+        # the person only once both writes succeeded, and a key left alone by a failed call
+        # is never named to anyone and expires with its TTL.
+        pipe = self.r.pipeline(transaction=False)
         pipe.set(self._enrol_key(digest), json.dumps(record), ex=ttl)
         pipe.set(self.keys.user(user_id, f"kauth:enrolment:{handle}"), "pending", ex=ttl)
         pipe.execute()

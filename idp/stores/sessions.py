@@ -85,10 +85,11 @@ class RedisSessionStore:
 
     @unavailable_is_503
     def delete(self, digest: str, user_id: int) -> bool:
-        pipe = self.r.pipeline(transaction=False)
-        pipe.delete(self.keys.session(digest))
-        pipe.zrem(self._index(user_id), digest)
-        deleted, _ = pipe.execute()
+        # The record first, the index entry only once the record is gone: the two live in two
+        # Cluster slots, and an index entry dropped for a record that survived (its master hung,
+        # its replica took over) would leave a live session that no one can list or end.
+        deleted = self.r.delete(self.keys.session(digest))
+        self.r.zrem(self._index(user_id), digest)
         return bool(deleted)
 
     @unavailable_is_503
@@ -114,9 +115,11 @@ class RedisSessionStore:
         index = self._index(user_id)
         digests = [str(d) for d in self.r.zrange(index, 0, -1) if d != keep]
         if digests:
+            # The records first (any slots), the index entries only once they are all gone
+            # (see `delete`): a failure leaves every session still listed, to be ended again.
             pipe = self.r.pipeline(transaction=False)
             for digest in digests:
                 pipe.delete(self.keys.session(digest))
-            pipe.zrem(index, *digests)
             pipe.execute()
+            self.r.zrem(index, *digests)
         return digests

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +21,9 @@ def test_discovery_describes_a_strict_provider(client: Any, oidc: Any) -> None:
     assert {"RS256", "ES256"} <= set(meta["id_token_signing_alg_values_supported"])
     assert meta["authorization_response_iss_parameter_supported"] is True
     assert meta["backchannel_logout_session_supported"] is True
-    assert set(meta["scopes_supported"]) == {"openid", "profile", "email", "phone", "address", "offline_access"}
+    assert set(meta["scopes_supported"]) == {"openid", "profile", "email", "offline_access"}
+    assert meta["request_parameter_supported"] is False
+    assert meta["request_uri_parameter_supported"] is False
 
 
 def test_jwks_publishes_distinct_keys_for_rs256_and_es256(client: Any) -> None:
@@ -228,3 +231,124 @@ def test_a_service_client_cannot_use_the_authorization_endpoint(flow: Any, make_
     }))
     assert response.status_code == 400
     assert "Location" not in response.headers
+
+
+# -- what the authorization request must not carry ----------------------------------------------
+
+
+@pytest.mark.parametrize("client_id", ["\x00", "demo\x00rp", "tab\tid", "caf\u00e9", "x" * 65])
+def test_a_malformed_client_id_gets_the_error_page_never_a_database_error(flow: Any, rp: Any,
+                                                                         client_id: str) -> None:
+    response = flow.authorize(flow.params(rp, client_id=client_id))
+    assert response.status_code == 400
+    assert "Location" not in response.headers
+    assert "This application is not known here." in response.get_data(as_text=True)
+
+
+def test_the_registered_client_id_with_a_nul_byte_is_not_that_client(flow: Any, rp: Any) -> None:
+    response = flow.authorize(flow.params(rp, client_id=rp.client_id + "\x00"))
+    assert response.status_code == 400
+    assert "Location" not in response.headers
+    assert "This application is not known here." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("suffix", ["\x00", "\r\nX-Injected: 1", '"quoted"', "\\", "/caf\u00e9"])
+def test_an_unregistered_redirect_uri_with_odd_characters_gets_the_error_page(flow: Any, rp: Any,
+                                                                             suffix: str) -> None:
+    response = flow.authorize(flow.params(rp, redirect_uri=REDIRECT + suffix))
+    assert response.status_code == 400
+    assert "Location" not in response.headers
+    assert "The redirect_uri is not registered for this client." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("response_type", ["code\x00", 'co"de', "c\u00f6de", "code\\"])
+def test_a_response_type_with_odd_characters_is_unsupported_back_to_the_client(
+    flow: Any, rp: Any, oidc: Any, response_type: str
+) -> None:
+    params = flow.params(rp, response_type=response_type)
+    response = flow.authorize(params)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(REDIRECT + "?")
+    answer = query_of(response.headers["Location"])
+    assert (answer["error"], answer["state"], answer["iss"]) == ("unsupported_response_type", params["state"],
+                                                                 oidc.issuer)
+    unknown = flow.authorize(flow.params(rp, response_type=response_type, client_id="nobody"))
+    assert unknown.status_code == 400 and "Location" not in unknown.headers
+    assert "The response type is not supported by the server." in unknown.get_data(as_text=True)
+
+
+CHECKED = ["scope", "nonce", "login_hint", "prompt", "ui_locales", "code_challenge", "claims", "response_mode",
+           "acr_values"]
+
+
+# Tab, line feed and carriage return are JSON whitespace, so `claims` may hold them (next test).
+@pytest.mark.parametrize(("name", "character"), [
+    (name, character) for name in CHECKED for character in ("\x00", "\x1b", "\n", "\x7f", "\x85")
+    if not (name == "claims" and character == "\n")
+])
+def test_control_characters_in_a_parameter_go_back_as_invalid_request(
+    flow: Any, rp: Any, oidc: Any, name: str, character: str
+) -> None:
+    params = flow.params(rp)
+    value = params.get(name) or {"claims": '{"userinfo": {"name": null}}'}.get(name, "value")
+    params[name] = value[:3] + character + value[3:]
+    response = flow.authorize(params)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(REDIRECT + "?")
+    answer = query_of(response.headers["Location"])
+    assert (answer["error"], answer["state"], answer["iss"]) == ("invalid_request", params["state"], oidc.issuer)
+    assert answer["error_description"] == f"The {name} parameter contains control characters."
+
+
+def test_a_pretty_printed_claims_parameter_and_unknown_parameters_are_accepted(flow: Any, rp: Any, person: Any,
+                                                                              client: Any) -> None:
+    claims = json.dumps({"userinfo": {"email": {"essential": True}}}, indent=2)
+    assert "\n" in claims
+    _params, answer = flow.code_for(rp, person, scope="openid", claims=claims, unknown="with\x00nul")
+    response = flow.redeem(rp, answer["code"])
+    assert response.status_code == 200
+    token = response.get_json()["access_token"]
+    got = client.get("/oauth/userinfo", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert got["email"] == person.email
+
+
+def test_a_state_with_a_control_character_comes_back_exactly(flow: Any, rp: Any) -> None:
+    params = flow.params(rp, state="abc\x00def", nonce="n\x00")
+    answer = query_of(flow.authorize(params).headers["Location"])
+    assert (answer["error"], answer["state"]) == ("invalid_request", "abc\x00def")
+
+
+@pytest.mark.parametrize(("name", "value", "error"), [
+    ("request", "eyJhbGciOiJub25lIn0.eyJzY29wZSI6Im9wZW5pZCJ9.", "request_not_supported"),
+    ("request_uri", "https://rp.example/requests/1", "request_uri_not_supported"),
+    ("request_uri", "urn:ietf:params:oauth:request_uri:abc", "request_uri_not_supported"),
+])
+def test_request_objects_are_refused_back_to_the_client(
+    flow: Any, rp: Any, oidc: Any, name: str, value: str, error: str
+) -> None:
+    params = flow.params(rp, **{name: value})
+    response = flow.authorize(params)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(REDIRECT + "?")
+    answer = query_of(response.headers["Location"])
+    assert (answer["error"], answer["state"], answer["iss"]) == (error, params["state"], oidc.issuer)
+
+
+def test_a_request_object_is_refused_to_a_signed_in_person_with_prompt_none_too(
+    flow: Any, rp: Any, person: Any
+) -> None:
+    flow.code_for(rp, person)
+    params = flow.params(rp, prompt="none", request="eyJhbGciOiJub25lIn0.e30.")
+    answer = query_of(flow.authorize(params).headers["Location"])
+    assert (answer["error"], answer["state"]) == ("request_not_supported", params["state"])
+    assert "code" not in answer
+
+
+def test_a_request_object_for_an_unknown_client_or_redirect_uri_gets_the_error_page(flow: Any, rp: Any) -> None:
+    for change, message in (({"client_id": "nobody"}, "This application is not known here."),
+                            ({"redirect_uri": "http://127.0.0.1:9999/elsewhere"},
+                             "The redirect_uri is not registered for this client.")):
+        response = flow.authorize(flow.params(rp, request="eyJhbGciOiJub25lIn0.e30.", **change))
+        assert response.status_code == 400
+        assert "Location" not in response.headers
+        assert message in response.get_data(as_text=True)

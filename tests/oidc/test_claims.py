@@ -1,8 +1,10 @@
-"""Pure rules: acr from amr, the claims request parameter, claims per scope."""
+"""Claims: acr from amr, the claims request parameter, claims per scope, and what discovery
+advertises against what the provider returns."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -34,6 +36,37 @@ def test_claims_by_scope_and_by_name() -> None:
     assert profile["name"] == "Ada" and profile["locale"] == "fr" and "email" not in profile
     assert claims.released(user, "openid", ["email", "unknown"]) == {"sub": "sub-1", "email": "ada@example.com"}
     assert "phone_number" not in claims.released(user, "openid phone")
+    assert "locale" not in claims.released(_user(locale=None), "openid profile")
+
+
+def test_each_advertised_scope_releases_claims_and_each_profile_claim_has_a_scope() -> None:
+    user = _user()
+    for scope in claims.SCOPES:
+        if scope not in ("openid", "offline_access"):
+            assert set(claims.released(user, f"openid {scope}")) - {"sub"}, scope
+    released = {name for scope in claims.SCOPES for name in claims.released(user, f"openid {scope}")}
+    assert released == {"sub", *claims.PROFILE_CLAIMS}
+    assert set(claims.SUPPORTED_CLAIMS) == {*claims.PROTOCOL_CLAIMS, *claims.PROFILE_CLAIMS}
+
+
+def test_every_claim_discovery_advertises_is_returned_for_a_person_who_has_the_data(
+    client: Any, flow: Any, rp: Any, make_user: Any, oidc: Any
+) -> None:
+    meta = client.get("/.well-known/openid-configuration").get_json()
+    person = make_user(display_name="Ada Lovelace", locale="fr")
+    scope = " ".join(meta["scopes_supported"])
+    tokens = flow.tokens(rp, person, scope=scope, nonce="n-1")
+    _header, id_token = oidc.keys.verify(tokens["id_token"])
+    userinfo = client.get("/oauth/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert userinfo.status_code == 200
+    returned = set(id_token) | set(userinfo.get_json())
+    assert set(meta["claims_supported"]) <= returned, set(meta["claims_supported"]) - returned
+    assert tokens["refresh_token"]  # offline_access
+    # Each advertised scope but openid and offline_access releases a claim of its own.
+    for each in set(meta["scopes_supported"]) - {"openid", "offline_access"}:
+        alone = flow.tokens(rp, person, scope=f"openid {each}")["access_token"]
+        got = client.get("/oauth/userinfo", headers={"Authorization": f"Bearer {alone}"}).get_json()
+        assert set(got) - {"sub"}, each
 
 
 def test_claims_parameter_parsing() -> None:

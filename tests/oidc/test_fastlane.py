@@ -115,6 +115,8 @@ class AsgiClient:
         if data is not None:
             body = urlencode(data).encode()
             headers = FORM | headers
+        # As a real client, a Host header naming the server (a test may name another host).
+        headers = {"host": "127.0.0.1:8000"} | {k.lower(): v for k, v in headers.items()}
         before = len(self._answered)
         scope = {
             "type": "http", "method": method, "path": path, "query_string": query.encode(), "root_path": "",
@@ -514,10 +516,59 @@ def test_refresh_errors_are_the_views_answers(asgi: AsgiClient, flow: Any, rp: A
         answer = asgi.request("POST", "/oauth/token", headers=headers,
                               data={"grant_type": "refresh_token", "refresh_token": token})
         assert not answer.lane and answer.json()["error"] == error
-    narrowed = asgi.request("POST", "/oauth/token", headers=basic(rp.client_id, rp.secret),
-                            data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
-                                  "scope": "openid"})
-    assert not narrowed.lane and narrowed.status == 200 and narrowed.json()["scope"] == "openid"
+    wider = asgi.request("POST", "/oauth/token", headers=basic(rp.client_id, rp.secret),
+                         data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+                               "scope": "openid address"})
+    assert not wider.lane and wider.status == 400 and wider.json()["error"] == "invalid_scope"
+    # Nothing was spent: the token still works.
+    after = asgi.request("POST", "/oauth/token", headers=basic(rp.client_id, rp.secret),
+                         data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    assert after.lane and after.status == 200
+
+
+def test_a_narrower_refresh_matches_the_views_and_the_successor_keeps_the_grant(
+        asgi: AsgiClient, flow: Any, rp: Any, person: Any, oidc: Any, services: Any, warm: Any) -> None:
+    by_lane, by_views = _offline(flow, rp, person), _offline(flow, rp, person)
+    warm(rp.client_id)
+    narrower = {"grant_type": "refresh_token", "scope": "email openid"}
+    fast = asgi.request("POST", "/oauth/token", headers=basic(rp.client_id, rp.secret),
+                        data=narrower | {"refresh_token": by_lane["refresh_token"]})
+    reference = flow.client.post("/oauth/token", auth=(rp.client_id, rp.secret),
+                                 data=narrower | {"refresh_token": by_views["refresh_token"]})
+    assert fast.lane and fast.status == 200 == reference.status_code, fast.body
+    mine, theirs = fast.json(), reference.get_json()
+    assert set(mine) == set(theirs) == {"access_token", "token_type", "expires_in", "scope", "refresh_token",
+                                        "id_token"}
+    assert mine["scope"] == theirs["scope"] == "openid email"
+    for body in (mine, theirs):
+        assert oidc.keys.verify(body["access_token"], typ="at+jwt")[1]["scope"] == "openid email"
+    refreshed = events(services, "oidc:token:refreshed")
+    assert [e["details"] for e in refreshed] == [{"grant_type": "refresh_token", "scope": "openid email",
+                                                  "refresh_token": True}] * 2
+    # Both successors keep the whole grant, whichever lane refreshes them next.
+    whole = "openid profile email offline_access"
+    for token in (mine["refresh_token"], theirs["refresh_token"]):
+        introspected = asgi.request("POST", "/oauth/introspect", headers=basic(rp.client_id, rp.secret),
+                                    data={"token": token})
+        assert introspected.json()["scope"] == whole
+    again = asgi.request("POST", "/oauth/token", headers=basic(rp.client_id, rp.secret),
+                         data={"grant_type": "refresh_token", "refresh_token": theirs["refresh_token"]})
+    assert again.lane and again.status == 200 and again.json()["scope"] == whole
+
+
+def test_a_refresh_dropping_offline_access_keeps_the_family_alive_in_the_lane(
+        asgi: AsgiClient, flow: Any, rp: Any, person: Any, services: Any, warm: Any) -> None:
+    tokens = _offline(flow, rp, person)
+    warm(rp.client_id)
+    first = asgi.request("POST", "/oauth/token", headers=basic(rp.client_id, rp.secret),
+                         data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+                               "scope": "openid profile"})
+    assert first.lane and first.status == 200 and first.json()["refresh_token"]
+    second = asgi.request("POST", "/oauth/token", headers=basic(rp.client_id, rp.secret),
+                          data={"grant_type": "refresh_token", "refresh_token": first.json()["refresh_token"]})
+    assert second.lane and second.status == 200
+    assert second.json()["scope"] == "openid profile email offline_access"
+    assert events(services, "oidc:token:reused") == []
 
 
 def test_a_disabled_account_cannot_refresh(asgi: AsgiClient, flow: Any, rp: Any, person: Any, services: Any,
@@ -680,3 +731,65 @@ def test_client_ip_is_the_address_proxyfix_finds(peer: str, forwarded: str, trus
         environ["HTTP_X_FORWARDED_FOR"] = forwarded
     ProxyFix(wsgi, x_for=trusted)(environ, lambda *a: None) if trusted else wsgi(environ, lambda *a: None)
     assert client_ip(peer, forwarded, trusted) == seen["ip"]
+
+
+# -- transport and malformed credentials ----------------------------------------------------------
+
+
+def test_basic_credentials_that_are_not_utf8_step_aside_to_the_views_answer(
+        asgi: AsgiClient, client: Any, service: Any, warm: Any) -> None:
+    warm(service.client_id)
+    headers = {"Authorization": "Basic //46/w=="}
+    for path, data in (("/oauth/token", {"grant_type": "client_credentials"}),
+                       ("/oauth/token", {"grant_type": "refresh_token", "refresh_token": "x"}),
+                       ("/oauth/introspect", {"token": "x"})):
+        fast = asgi.request("POST", path, headers=headers, data=data)
+        reference = client.post(path, data=data, headers=headers)
+        assert not fast.lane
+        assert fast.status == 401 == reference.status_code
+        assert fast.json() == reference.get_json() and fast.json()["error"] == "invalid_client"
+        assert fast.headers["www-authenticate"].startswith("Basic")
+
+
+def test_plain_http_to_a_real_host_is_the_views_refusal(asgi: AsgiClient, flow: Any, rp: Any, person: Any,
+                                                        service: Any, warm: Any) -> None:
+    tokens = _offline(flow, rp, person)
+    warm(service.client_id, rp.client_id)
+    real_host = {"Host": "id.example.com"}
+    calls = [
+        ("/oauth/token", basic(service.client_id, service.secret), {"grant_type": "client_credentials"}),
+        ("/oauth/token", basic(rp.client_id, rp.secret),
+         {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}),
+        ("/oauth/introspect", basic(rp.client_id, rp.secret), {"token": tokens["access_token"]}),
+    ]
+    for path, auth, data in calls:
+        answer = asgi.request("POST", path, headers=auth | real_host, data=data)
+        assert not answer.lane and answer.status == 400
+        assert answer.json()["error"] == "invalid_request" and "https is required" in answer.json()["error_description"]
+    # Nothing was spent; over a loopback address the lane answers.
+    refreshed = asgi.request("POST", "/oauth/token", headers=basic(rp.client_id, rp.secret),
+                             data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    assert refreshed.lane and refreshed.status == 200
+    # Userinfo is not OAuth's token endpoint: the lane and the views answer it over http too.
+    info = asgi.request("GET", "/oauth/userinfo", headers=bearer(refreshed.json()["access_token"]) | real_host)
+    assert info.lane and info.status == 200
+
+
+@pytest.mark.parametrize("settings_overrides", [{"server": {"base_url": "https://id.example.com",
+                                                           "trusted_proxies": 1}}])
+def test_behind_a_tls_proxy_the_lane_answers_as_the_views_do(asgi: AsgiClient, service: Any, warm: Any,
+                                                             settings_overrides: Any) -> None:
+    warm(service.client_id)
+    proxied = basic(service.client_id, service.secret) | {
+        "Host": "10.0.0.5:8000", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "id.example.com",
+        "X-Forwarded-For": "198.51.100.7",
+    }
+    form = {"grant_type": "client_credentials"}
+    answer = asgi.request("POST", "/oauth/token", headers=proxied, data=form)
+    assert answer.lane and answer.status == 200
+    # The proxy says the client came over plain http: the views refuse it, the lane steps aside.
+    plain = asgi.request("POST", "/oauth/token", headers=proxied | {"X-Forwarded-Proto": "http"}, data=form)
+    assert not plain.lane and plain.status == 400 and plain.json()["error"] == "invalid_request"
+    # A forwarded scheme the proxy did not set (two values, one proxy: the rightmost counts).
+    forged = asgi.request("POST", "/oauth/token", headers=proxied | {"X-Forwarded-Proto": "https, http"}, data=form)
+    assert not forged.lane and forged.status == 400

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 from typing import Any
+from urllib.parse import quote
+from urllib.parse import urlencode
 
 import pytest
 
 from tests.conftest import events
+from tests.oidc.conftest import query_of
 
 
 def _claims(oidc: Any, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -277,3 +282,163 @@ def test_a_public_client_cannot_pretend_to_be_confidential(make_client: Any, cli
     response = client.post("/oauth/token", data={"grant_type": "client_credentials"},
                            auth=(public.client_id, "anything"))
     assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
+
+
+# -- refresh with a narrower scope (RFC 6749 §6) ------------------------------------------------
+
+
+def _refresh(client: Any, rp: Any, token: str, **extra: str) -> Any:
+    return client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": token, **extra},
+                       auth=(rp.client_id, rp.secret))
+
+
+def test_a_narrower_refresh_narrows_the_tokens_issued_not_the_grant(
+    flow: Any, rp: Any, person: Any, client: Any, oidc: Any, services: Any
+) -> None:
+    tokens = flow.tokens(rp, person, scope="openid email offline_access")
+    narrowed = _refresh(client, rp, tokens["refresh_token"], scope="email openid")
+    assert narrowed.status_code == 200, narrowed.get_data(as_text=True)
+    body = narrowed.get_json()
+    assert body["scope"] == "openid email"  # in the grant's order
+    assert _claims(oidc, body["access_token"])[1]["scope"] == "openid email"
+    assert body["id_token"] and body["refresh_token"]
+    assert events(services, "oidc:token:refreshed")[-1]["details"] == {
+        "grant_type": "refresh_token", "scope": "openid email", "refresh_token": True}
+    # The successor keeps the grant's scope: introspected, and refreshed without a scope.
+    introspected = client.post("/oauth/introspect", data={"token": body["refresh_token"]},
+                               auth=(rp.client_id, rp.secret)).get_json()
+    assert introspected["active"] is True and introspected["scope"] == "openid email offline_access"
+    whole = _refresh(client, rp, body["refresh_token"])
+    assert whole.status_code == 200 and whole.get_json()["scope"] == "openid email offline_access"
+    # Without openid, no ID token; the grant is still whole.
+    no_openid = _refresh(client, rp, whole.get_json()["refresh_token"], scope="email")
+    assert no_openid.status_code == 200
+    assert no_openid.get_json()["scope"] == "email" and "id_token" not in no_openid.get_json()
+    assert _refresh(client, rp, no_openid.get_json()["refresh_token"]).get_json()["scope"] == \
+        "openid email offline_access"
+
+
+def test_a_refresh_without_offline_access_still_gets_a_successor_and_is_not_reuse(
+    flow: Any, rp: Any, person: Any, client: Any, services: Any
+) -> None:
+    tokens = flow.tokens(rp, person, scope="openid email offline_access")
+    first = _refresh(client, rp, tokens["refresh_token"], scope="openid email")
+    assert first.status_code == 200
+    assert first.get_json()["scope"] == "openid email" and first.get_json()["refresh_token"]
+    second = _refresh(client, rp, first.get_json()["refresh_token"])
+    assert second.status_code == 200, second.get_data(as_text=True)
+    assert second.get_json()["scope"] == "openid email offline_access"
+    assert events(services, "oidc:token:reused") == []
+    info = client.get("/oauth/userinfo", headers={"Authorization": f"Bearer {first.get_json()['access_token']}"})
+    assert info.status_code == 200 and info.get_json()["email"] == person.email
+
+
+def test_a_refresh_asking_for_a_scope_not_granted_spends_nothing(flow: Any, rp: Any, person: Any,
+                                                                 client: Any) -> None:
+    tokens = flow.tokens(rp, person, scope="openid offline_access")
+    refused = _refresh(client, rp, tokens["refresh_token"], scope="openid profile")
+    assert (refused.status_code, refused.get_json()["error"]) == (400, "invalid_scope")
+    assert _refresh(client, rp, tokens["refresh_token"]).status_code == 200
+
+
+# -- transport, client authentication ------------------------------------------------------------
+
+ENDPOINTS = [
+    ("/oauth/token", {"grant_type": "client_credentials"}),
+    ("/oauth/token", {"grant_type": "refresh_token", "refresh_token": "x"}),
+    ("/oauth/introspect", {"token": "x"}),
+    ("/oauth/revoke", {"token": "x"}),
+]
+
+
+@pytest.mark.parametrize(("path", "data"), ENDPOINTS)
+def test_plain_http_to_a_real_host_is_invalid_request(client: Any, make_client: Any, path: str,
+                                                      data: dict[str, str]) -> None:
+    service = make_client("service")
+    response = client.post(path, data=data, auth=(service.client_id, service.secret),
+                           base_url="http://id.example.com")
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "invalid_request",
+        "error_description": "https is required: OAuth 2.0 refuses plain http except to a loopback address",
+    }
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"server": {"base_url": "https://id.example.com",
+                                                           "trusted_proxies": 1}}])
+def test_behind_a_tls_proxy_the_token_endpoint_sees_https(client: Any, make_client: Any,
+                                                          settings_overrides: Any) -> None:
+    service = make_client("service", scopes=["reports"])
+    auth = (service.client_id, service.secret)
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "id.example.com", "X-Forwarded-For": "198.51.100.7"}
+    through_proxy = client.post("/oauth/token", data={"grant_type": "client_credentials", "scope": "reports"},
+                                auth=auth, base_url="http://10.0.0.5:8000", headers=forwarded)
+    assert through_proxy.status_code == 200 and through_proxy.get_json()["scope"] == "reports"
+    plain = client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=auth,
+                        base_url="http://10.0.0.5:8000", headers=forwarded | {"X-Forwarded-Proto": "http"})
+    assert (plain.status_code, plain.get_json()["error"]) == (400, "invalid_request")
+
+
+def test_the_authorization_endpoint_over_plain_http_shows_the_error_page(flow: Any, rp: Any, person: Any,
+                                                                         auth: Any, client: Any) -> None:
+    params = flow.params(rp)
+    first = client.get("/oauth/authorize?" + urlencode(params), base_url="http://id.example.com")
+    assert first.status_code == 400 and "Location" not in first.headers
+    assert "needs a secure (https) connection" in first.get_data(as_text=True)
+    french = client.get("/oauth/authorize?" + urlencode(params), base_url="http://id.example.com",
+                        headers={"Accept-Language": "fr"})
+    assert "exige un accès sécurisé (https)" in french.get_data(as_text=True)
+    # A request parked over a loopback address and resumed over plain http: the same page.
+    parked = flow.authorize(params)
+    resume = query_of(parked.headers["Location"])["next"]
+    auth.sign_in(person.email, person.password)
+    resumed = client.get(resume, base_url="http://id.example.com")
+    assert resumed.status_code == 400 and "needs a secure (https) connection" in resumed.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("base_url", "setting"), [
+    ("http://id.example.com", "server.base_url"), ("http://192.0.2.10:5000", "server.base_url"),
+    ("http://localhost:5000", None), ("http://127.0.0.1:8000", None), ("http://[::1]:8000", None),
+    ("https://id.example.com", None),
+])
+def test_start_up_warns_when_no_token_endpoint_can_work(
+    tmp_path: Any, database_url: str, redis_url: str, clean_stores: None, caplog: Any, base_url: str,
+    setting: str | None,
+) -> None:
+    from idp import create_app
+    from tests.conftest import make_settings
+
+    with caplog.at_level(logging.WARNING, logger="idp.oidc.server"):
+        app = create_app(make_settings(tmp_path, database_url, redis_url, server={"base_url": base_url}))
+    app.extensions["idp"].close()
+    warnings = [r.getMessage() for r in caplog.records if r.name == "idp.oidc.server"]
+    if setting is None:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1
+        assert warnings[0].startswith(f"{setting} is {base_url}: plain http on a host that is not a loopback")
+
+
+@pytest.mark.parametrize(("path", "data"), ENDPOINTS)
+@pytest.mark.parametrize("credentials", ["//46/w==", base64.b64encode("caf\xe9:secret".encode("latin-1")).decode()])
+def test_basic_credentials_that_are_not_utf8_are_invalid_client(client: Any, path: str, data: dict[str, str],
+                                                                credentials: str) -> None:
+    response = client.post(path, data=data, headers={"Authorization": f"Basic {credentials}"})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+    assert response.headers["WWW-Authenticate"].startswith('Basic error="invalid_client"')
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(("path", "data"), ENDPOINTS)
+@pytest.mark.parametrize("client_id", ["a\x00b", "\x00", "caf\u00e9", "x" * 65])
+def test_a_malformed_client_id_is_invalid_client_never_a_database_error(
+    client: Any, rp: Any, path: str, data: dict[str, str], client_id: str
+) -> None:
+    basic = base64.b64encode(f"{quote(client_id)}:{rp.secret}".encode()).decode()
+    in_header = client.post(path, data=data, headers={"Authorization": f"Basic {basic}"})
+    assert (in_header.status_code, in_header.get_json()["error"]) == (401, "invalid_client")
+    assert in_header.headers["WWW-Authenticate"].startswith("Basic")
+    in_body = client.post(path, data=data | {"client_id": client_id, "client_secret": rp.secret or ""})
+    assert (in_body.status_code, in_body.get_json()["error"]) == (400, "invalid_client")
