@@ -113,7 +113,7 @@ class Container:
         )
         outbox = OutboxWorker(
             outbox_store, mailer or build_mailer(settings), clock, sender=settings.mail.sender,
-            max_attempts=settings.mail.max_attempts,
+            max_attempts=settings.mail.max_attempts, retention_days=settings.mail.retention_days,
         )
         sessions = SessionService(
             RedisSessionStore(client, keys), events, clock,
@@ -131,6 +131,7 @@ class Container:
             ratelimit=ratelimit, sessions=sessions, events=events, factors=factors, clock=clock,
             flow_ttl=settings.session.signin_flow_ttl, ip_limit=settings.ratelimit.signin_per_ip,
             ip_window=settings.ratelimit.signin_window,
+            account_ip_limit=settings.ratelimit.signin_per_account_ip,
         )
         accounts = AccountService(
             users, orgs, passwords, events, clock, default_threshold=settings.lockout.default_threshold

@@ -63,13 +63,22 @@ class NullMailer:
 
 
 class OutboxStore(Protocol):
-    def add(self, *, to_addr: str, subject: str, body_text: str, now: dt.datetime) -> int: ...
+    def add(
+        self, *, to_addr: str, subject: str, body_text: str, now: dt.datetime, template: str | None = None
+    ) -> int: ...
     def due(self, now: dt.datetime, limit: int = 20) -> list[int]: ...
     def claim(self, message_id: int, now: dt.datetime, lease: dt.timedelta) -> dict[str, Any] | None: ...
-    def mark_sent(self, message_id: int, now: dt.datetime) -> None: ...
+    def mark_sent(self, message_id: int, now: dt.datetime) -> None:
+        """Delivered: drop the body, keep the metadata."""
+        ...
     def mark_failed(
         self, message_id: int, *, error: str, retry_at: dt.datetime | None, now: dt.datetime
-    ) -> None: ...
+    ) -> None:
+        """Retry at `retry_at`; without one, give up and drop the body."""
+        ...
+    def purge(self, before: dt.datetime) -> int:
+        """Delete messages delivered or given up before `before`."""
+        ...
 
 
 class MailService:
@@ -110,22 +119,35 @@ class MailService:
         ctx = tmpl.new_context(self.context | values)
         subject = "".join(tmpl.blocks["subject"](ctx)).strip()
         body = "".join(tmpl.blocks["body"](ctx)).strip() + "\n"
-        return self.outbox.add(to_addr=to, subject=subject, body_text=body, now=self.clock.now())
+        return self.outbox.add(to_addr=to, subject=subject, body_text=body, now=self.clock.now(), template=template)
 
 
 class OutboxWorker:
-    """Sends due messages. Several processes may run one: each message is leased before it is sent."""
+    """Sends due messages. Several processes may run one: each message is leased before it is sent.
+
+    A message keeps its body only while it waits: delivered or given up, the body is dropped
+    (it may hold an unlock link or a code), and `retention_days` later the row goes too.
+    """
 
     LEASE = dt.timedelta(minutes=2)
 
     def __init__(
-        self, outbox: OutboxStore, mailer: Mailer, clock: Clock, *, sender: str, max_attempts: int
+        self, outbox: OutboxStore, mailer: Mailer, clock: Clock, *, sender: str, max_attempts: int,
+        retention_days: int = 30,
     ) -> None:
         self.outbox, self.mailer, self.clock = outbox, mailer, clock
         self.sender, self.max_attempts = sender, max_attempts
+        self.retention = dt.timedelta(days=retention_days)
         self._stop = threading.Event()
 
     def deliver_due(self) -> int:
+        """One round: send what is due, then delete what was delivered or given up more than
+        `retention_days` ago. Returns how many were sent."""
+        sent = self._send_due()
+        self.outbox.purge(self.clock.now() - self.retention)
+        return sent
+
+    def _send_due(self) -> int:
         sent = 0
         for message_id in self.outbox.due(self.clock.now()):
             item = self.outbox.claim(message_id, self.clock.now(), self.LEASE)

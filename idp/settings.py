@@ -126,8 +126,13 @@ class LockoutSettings(BaseModel):
 
 
 class RateLimitSettings(BaseModel):
+    # Failed password attempts (sign-in and re-authentication) allowed from one IP address per
+    # window, whatever the accounts; successful sign-ins are not counted.
     signin_per_ip: int = Field(default=30, ge=1, le=100_000)
-    signin_window: int = Field(default=300, ge=1, le=86400)
+    signin_window: int = Field(default=300, ge=1, le=86400, description="seconds")
+    # Failed password attempts allowed from one IP address on one account (or one login that
+    # names no account) per window; forgotten at the account's next success or unlock.
+    signin_per_account_ip: int = Field(default=20, ge=1, le=100_000)
 
 
 class PasswordSettings(BaseModel):
@@ -154,6 +159,9 @@ class MailSettings(BaseModel):
     # Deliver from a thread inside each web process; turn off when `idp mail worker` runs apart.
     background_delivery: bool = True
     max_attempts: int = Field(default=8, ge=1, le=50)
+    # Days a delivered or given-up message stays in the outbox (without its body) before the
+    # worker deletes it.
+    retention_days: int = Field(default=30, ge=1, le=3650)
 
 
 class SecuritySettings(BaseModel):

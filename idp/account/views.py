@@ -1,21 +1,30 @@
-"""Account pages: the home page of a signed-in person."""
+"""Account pages: the home page of a signed-in person, and the account's language."""
 
 from __future__ import annotations
 
 from flask import Blueprint
+from flask import flash
+from flask import redirect
 from flask import render_template
+from flask import url_for
+from flask_babel import force_locale
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
+from werkzeug.wrappers import Response as BaseResponse
 
+from idp.account.forms import LanguageForm
 from idp.auth.forms import LogoutForm
+from idp.errors import ValidationError
 from idp.web.current import services
+from idp.web.i18n import remember_language
+from idp.web.i18n import translate_error
 
 bp = Blueprint("account", __name__)
 
 
-@bp.get("/")
-@login_required  # type: ignore[untyped-decorator]
-def home() -> str:
+def _home(language_form: LanguageForm) -> str:
     container = services()
     user = current_user.user
     return render_template(
@@ -24,4 +33,34 @@ def home() -> str:
         session=current_user.session,
         memberships=container.accounts.memberships(user),
         logout_form=LogoutForm(),
+        language_form=language_form,
     )
+
+
+@bp.get("/")
+@login_required  # type: ignore[untyped-decorator]
+def home() -> str:
+    form = LanguageForm()
+    form.language.data = current_user.user.locale or str(get_locale())
+    return _home(form)
+
+
+@bp.post("/account/language")
+@login_required  # type: ignore[untyped-decorator]
+def language() -> BaseResponse | tuple[str, int]:
+    """Change the account's stored language (its mail goes out in it) and this browser's."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        chosen = form.language.data or ""
+        try:
+            services().accounts.set_locale(current_user.user, chosen)
+        except ValidationError as exc:
+            form.language.errors.append(translate_error(exc))
+        else:
+            with force_locale(chosen):
+                flash(_("Your pages and e-mails are now in English.") if chosen == "en"
+                      else _("Your pages and e-mails are now in French."), "success")
+            response = redirect(url_for("account.home"))
+            remember_language(response, chosen)
+            return response
+    return _home(form), 400

@@ -20,6 +20,7 @@ from idp.clock import Clock
 from idp.errors import N_
 from idp.errors import AuthenticationError
 from idp.errors import FlowError
+from idp.errors import RateLimitedError
 from idp.errors import ValidationError
 from idp.events import EventRecorder
 from idp.events import EventTag
@@ -27,6 +28,7 @@ from idp.events import Product
 from idp.model import RequestContext
 from idp.model import User
 from idp.security.lockout import LockoutService
+from idp.security.ratelimit import Hold
 from idp.security.ratelimit import RateLimiter
 from idp.security.sessions import BrowserSession
 from idp.security.sessions import SessionService
@@ -103,12 +105,16 @@ class SignInService:
     def __init__(
         self, *, flows: FlowStore, users: UserLookup, passwords: Passwords, lockout: LockoutService,
         ratelimit: RateLimiter, sessions: SessionService, events: EventRecorder, factors: FactorRegistry,
-        clock: Clock, flow_ttl: int, ip_limit: int, ip_window: int,
+        clock: Clock, flow_ttl: int, ip_limit: int, ip_window: int, account_ip_limit: int = 20,
     ) -> None:
         self.flows, self.users, self.passwords = flows, users, passwords
         self.lockout, self.ratelimit, self.sessions = lockout, ratelimit, sessions
         self.events, self.factors, self.clock = events, factors, clock
+        # Failed password attempts allowed per window: from one IP (ip_limit), and from one IP
+        # on one account (account_ip_limit, ratelimit.signin_per_account_ip). Successes are not
+        # counted: an office behind one address signs in all day.
         self.flow_ttl, self.ip_limit, self.ip_window = flow_ttl, ip_limit, ip_window
+        self.account_ip_limit = account_ip_limit
         # Consulted with (login, ctx) before a password is checked; a guard raises ValidationError
         # (with the reason the person reads) when that login may not use a password at all,
         # e.g. a domain whose organisation requires single sign-on.
@@ -148,26 +154,33 @@ class SignInService:
     def check_password(self, flow_id: str | None, password: str, ctx: RequestContext) -> Outcome:
         """Verify the password of the identified account.
 
-        The per-IP limit is checked first. Then one argon2 verification always runs (against a
-        dummy hash when there is no account), and unknown, disabled and locked accounts all
-        get the same AuthenticationError as a wrong password, after the same work.
+        The sign-in limits come first (RateLimitedError: failed attempts from this IP, and from
+        this IP on this login, whether or not it names an account). Then one argon2
+        verification always runs (against a dummy hash when there is no account), and unknown,
+        disabled and locked accounts all get the same AuthenticationError as a wrong password,
+        after the same work. Only failures stay counted against the limits.
         """
         flow = self.load(flow_id)
         if flow.step not in ("password", "factor") or not flow.login:
             raise FlowError("enter your e-mail address first")
-        self.ratelimit.check("signin", ctx.ip, limit=self.ip_limit, window=self.ip_window)
-        for guard in self.password_guards:
-            guard(flow.login, ctx)
-        if not password:
-            raise ValidationError(N_("Enter your password."), field="password")
+        held = self.ratelimit.hold("signin", ctx.ip, limit=self.ip_limit, window=self.ip_window)
+        try:
+            for guard in self.password_guards:
+                guard(flow.login, ctx)
+            if not password:
+                raise ValidationError(N_("Enter your password."), field="password")
+        except ValidationError:
+            self.ratelimit.release(held)  # no password was tried
+            raise
         user = self.users.by_email(flow.login)
+        self._hold_account(user, flow.login, ctx, held)
         verification = self.passwords.verify(user.password_hash if user else None, password)
         if user is None or not verification.ok or not user.is_active or user.locked_at is not None:
             self._refuse(user, flow.login, ctx, reason=_reason(user, verification.ok))
             raise AuthenticationError("wrong e-mail or password")
         if verification.needs_rehash and user.password_hash:
             self._rehash(user, user.password_hash, password, ctx)
-        self.lockout.register_success(user)
+        self._succeeded(user, held)
         flow.user_id, flow.amr = user.id, ["pwd"]
         flow.factors = [f.name for f in self.factors.for_user(user)]
         if flow.factors:
@@ -238,19 +251,39 @@ class SignInService:
     def reauthenticate(self, user: User, session: BrowserSession, password: str, ctx: RequestContext) -> BrowserSession:
         """Prove again, with the password, who holds this session (before a sensitive change).
 
-        Rate-limited per IP like sign-in; a wrong password counts toward the account's lockout.
+        Limited like sign-in (failures per IP, and per IP on this account); a wrong password
+        counts toward the account's lockout.
         """
-        self.ratelimit.check("signin", ctx.ip, limit=self.ip_limit, window=self.ip_window)
+        held = self.ratelimit.hold("signin", ctx.ip, limit=self.ip_limit, window=self.ip_window)
+        self._hold_account(user, user.email, ctx, held)
         verification = self.passwords.verify(user.password_hash, password)
         if not verification.ok:
             self.events.record_event(EventTag.REAUTH_FAILED, ctx=ctx, user_id=user.id)
             self.lockout.register_failure(user, user.email, ctx)
             raise AuthenticationError("wrong password")
-        self.lockout.register_success(user)
+        self._succeeded(user, held)
         self.events.record_event(EventTag.REAUTH_SUCCEEDED, ctx=ctx, user_id=user.id, details={"method": "pwd"})
         return self.sessions.reauthenticated(session, ["pwd"])
 
     # -- internals ----------------------------------------------------------------------
+
+    def _hold_account(self, user: User | None, login: str, ctx: RequestContext, held: Hold) -> None:
+        """Count this attempt on the account from this IP, or give the per-IP place back and
+        raise RateLimitedError. A login that names no account is counted by its digest: the
+        answer, and the work before it, are the same as for an account."""
+        try:
+            self.ratelimit.hold_account(
+                user.id if user else None, login, ctx.ip, limit=self.account_ip_limit, window=self.ip_window
+            )
+        except RateLimitedError:
+            self.ratelimit.release(held)  # a refused attempt is not counted, so one who stops recovers
+            raise
+
+    def _succeeded(self, user: User, held: Hold) -> None:
+        """The right password: this attempt was no failure, and the account's failures (from
+        every IP) are forgotten, as after an unlock."""
+        self.ratelimit.release(held)
+        self.lockout.register_success(user)
 
     def _complete(self, flow: Flow, user: User, ctx: RequestContext) -> Outcome:
         if self.flows.take(_digest(flow.id)) is None:

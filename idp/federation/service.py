@@ -362,25 +362,28 @@ class FederationService(ConnectionAdmin):
 
     def verify_code(self, pending_id: str | None, code: str, ctx: RequestContext) -> Outcome:
         """Link the directory account to the local one whose mailbox received `code`, then sign in.
-        A wrong code counts; after `link_code_attempts` the code is void."""
-        record = self.redis.get_pending(pending_id) if pending_id and len(pending_id) < 100 else None
-        if record is None or pending_id is None:
+
+        Every attempt is counted in Redis before the code is compared, atomically, so parallel
+        guesses get no more than `link_code_attempts` tries in all; after the last one the code is
+        void. A wrong code raises ValidationError, the last wrong one (or any later try) FlowError.
+        """
+        allowed = self.settings.link_code_attempts
+        spent = self.redis.spend_attempt(pending_id, allowed) if pending_id and len(pending_id) < 100 else None
+        if spent is None or pending_id is None:
             raise FlowError("this code has expired")
+        record, attempt = spent
         code = "".join(code.split())
         if not re.fullmatch(r"\d{8}", code) or not hmac.compare_digest(record["code"], _code_digest(pending_id, code)):
-            record["attempts"] = int(record["attempts"]) + 1
-            if record["attempts"] >= self.settings.link_code_attempts:
-                self.redis.take_pending(pending_id)
-            else:
-                self.redis.replace_pending(pending_id, record)
             self.events.record_event(
                 EventTag.FED_CALLBACK_REFUSED, ctx=ctx, user_id=int(record["user_id"]), product=Product.SIGNIN,
-                details={"reason": "wrong_code", "attempts": record["attempts"]},
+                details={"reason": "wrong_code", "attempts": attempt},
             )
-            if record["attempts"] >= self.settings.link_code_attempts:
+            if attempt >= allowed:
                 raise FlowError("too many wrong codes")
             raise ValidationError(N_("This code is not right. Check the e-mail and try again."), field="code")
-        if self.redis.take_pending(pending_id) is None:
+        # The last allowed attempt already removed the link; an earlier one removes it now, and
+        # of two right codes sent at once only one links.
+        if attempt < allowed and not self.redis.take_pending(pending_id):
             raise FlowError("this code was already used")
         user = self.users.get(int(record["user_id"]))
         connection = self.sql.get(int(record["connection_id"]))

@@ -14,9 +14,13 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
+from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_login import login_required
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 from idp.auth.service import Flow
 from idp.auth.views import FLOW_KEY
@@ -42,6 +46,28 @@ from idp.web.redirects import safe_next
 
 bp = Blueprint("federation", __name__)
 
+# Row ids are SQL integers: a larger number names no row, and the database refuses to compare
+# an integer column with it (an error page saying nothing, instead of a plain answer).
+MAX_ROW_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """`<row_id:name>`: the digits of a row id, answered with a 400 and a plain message when the
+    number is past what a row id can be, before any view or store sees it."""
+
+    def to_python(self, value: str) -> int:
+        number: int = super().to_python(value)
+        if number > MAX_ROW_ID:
+            raise BadRequest(_l("This address holds a number too large to name anything here."))
+        return number
+
+
+@bp.record_once
+def _converters(state: BlueprintSetupState) -> None:
+    # Recorded before the routes below, so that the converter is known when they are added.
+    state.app.url_map.converters.setdefault("row_id", RowIdConverter)
+
+
 STATE_KEY = "fed_state"
 PENDING_KEY = "fed_pending"
 RESUME_TTL = 120
@@ -54,7 +80,9 @@ def fed() -> FederationService:
 
 
 def _redirect_uri() -> str:
-    return url_for("federation.callback", _external=True)
+    """The callback address registered at the directory: from `server.base_url`, never from the
+    request's Host (a forged one would send the directory's answer elsewhere)."""
+    return services().settings.server.base_url + url_for("federation.callback")
 
 
 def _error_page(exc: FederationError) -> tuple[str, int]:
@@ -227,7 +255,7 @@ def reauth() -> Any:
     return redirect(url)
 
 
-@bp.post("/sso/links/add/<int:connection_id>")
+@bp.post("/sso/links/add/<row_id:connection_id>")
 @login_required  # type: ignore[untyped-decorator]
 def link_add(connection_id: int) -> Any:
     form = PlainForm()
@@ -248,7 +276,7 @@ def link_add(connection_id: int) -> Any:
     return redirect(url)
 
 
-@bp.post("/sso/links/<int:link_id>/remove")
+@bp.post("/sso/links/<row_id:link_id>/remove")
 @login_required  # type: ignore[untyped-decorator]
 def link_remove(link_id: int) -> Any:
     form = PlainForm()
@@ -301,7 +329,7 @@ def _input(form: ConnectionForm) -> ConnectionInput:
 
 
 @bp.route("/orgs/<slug>/sso/new", methods=["GET", "POST"], defaults={"connection_id": None})
-@bp.route("/orgs/<slug>/sso/<int:connection_id>", methods=["GET", "POST"])
+@bp.route("/orgs/<slug>/sso/<row_id:connection_id>", methods=["GET", "POST"])
 @recent_auth_required
 def org_connection(slug: str, connection_id: int | None) -> Any:
     org = _org(slug)
@@ -340,7 +368,7 @@ def org_connection(slug: str, connection_id: int | None) -> Any:
     )
 
 
-@bp.post("/orgs/<slug>/sso/<int:connection_id>/test")
+@bp.post("/orgs/<slug>/sso/<row_id:connection_id>/test")
 @login_required  # type: ignore[untyped-decorator]
 def org_connection_test(slug: str, connection_id: int) -> Any:
     org = _org(slug)
@@ -352,7 +380,7 @@ def org_connection_test(slug: str, connection_id: int) -> Any:
     return render_template("federation/test_report.html", org=org, connection=connection, checks=checks)
 
 
-@bp.post("/orgs/<slug>/sso/<int:connection_id>/<any(enable, disable):action>")
+@bp.post("/orgs/<slug>/sso/<row_id:connection_id>/<any(enable, disable):action>")
 @recent_auth_required
 def org_connection_toggle(slug: str, connection_id: int, action: str) -> Any:
     org = _org(slug)

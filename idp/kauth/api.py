@@ -38,12 +38,19 @@ def kauth() -> KauthService:
     return service
 
 
+def public_url(endpoint: str) -> str:
+    """An absolute link to `endpoint` on this service's public address (`server.base_url`).
+    Never from the request's Host or X-Forwarded-Host: the link goes into mail and onto devices,
+    and a forged header would point them at another site."""
+    return services().settings.server.base_url + url_for(endpoint)
+
+
 def wizard_url() -> str:
     """The compromised-password wizard if this instance has one, else the account page."""
     for endpoint in ("wizard.password", "security_center.wizard", "security.wizard", "wizard.start"):
         if endpoint in current_app.view_functions:
-            return url_for(endpoint, _external=True)
-    return url_for("account.home", _external=True)
+            return public_url(endpoint)
+    return public_url("account.home")
 
 
 def _body() -> bytes:
@@ -102,7 +109,7 @@ def _no_store(payload: dict[str, Any], status: int = 200) -> tuple[Response, int
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    return jsonify(document(url_for("kauth_api.openapi", _external=True).rsplit("/openapi.json", 1)[0]))
+    return jsonify(document(public_url("kauth_api.openapi").rsplit("/openapi.json", 1)[0]))
 
 
 @bp.post("/devices")

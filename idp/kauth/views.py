@@ -61,10 +61,11 @@ def review_status(user: User) -> str:
 
 def enrolment_link(token: str) -> str:
     """What the QR code holds: the server the device must reach, and the single-use token.
-    The server is the address this page was served from, so the device reaches the same one."""
+    The server is this service's public address (`server.base_url`), never the request's Host:
+    a forged Host or X-Forwarded-Host would send the device, and its token, to another site."""
     from urllib.parse import urlencode
 
-    return "kauth://enrol?" + urlencode({"v": "1", "server": request.url_root.rstrip("/"), "token": token})
+    return "kauth://enrol?" + urlencode({"v": "1", "server": services().settings.server.base_url, "token": token})
 
 
 # -- managing devices --------------------------------------------------------------------

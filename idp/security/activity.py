@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from typing import Protocol
 
 from idp.clock import Clock
@@ -18,6 +19,10 @@ from idp.model import RequestContext
 
 MAX_TEXT = 200
 MAX_PER_PAGE = 500
+# A regular-expression class of the characters a search text may not hold: the C0 controls
+# (NUL among them, which PostgreSQL refuses in a text parameter) and DEL.
+CONTROL_CHARACTERS = r"\x00-\x1f\x7f"
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 
 # Human wording of the actions a person meets in their log (translated where shown).
 ACTION_LABELS: dict[str, str] = {
@@ -128,6 +133,8 @@ def _end(value: dt.date | dt.datetime | None) -> dt.datetime | None:
     # A date given as the end of a range includes that whole day; a datetime is exclusive.
     if value is None or isinstance(value, dt.datetime):
         return value
+    if value == dt.date.max:
+        return None  # the last day there is: no day after it to stop before
     return dt.datetime.combine(value + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
 
 
@@ -163,7 +170,8 @@ class ActivityService:
         """One page of events, newest first, and how many match in all.
 
         Raises ValidationError for a page below 1, a page size outside 1..500, a search text
-        over 200 characters or a range that ends before it starts. Without `user_id` or
+        over 200 characters or holding a control character (the database would refuse a NUL
+        byte) or a range that ends before it starts. Without `user_id` or
         `org_id` it reads the whole log: only operator tools may call it so.
         """
         if page < 1:
@@ -177,6 +185,8 @@ class ActivityService:
             raise ValidationError(
                 N_("The search text can have at most %(count)s characters."), field="q", count=MAX_TEXT
             )
+        if _CONTROL.search(text):
+            raise ValidationError(N_("The search text cannot contain control characters."), field="q")
         start, end = _start(date_from), _end(date_to)
         if start is not None and end is not None and end <= start:
             raise ValidationError(N_("The end date must not be before the start date."), field="date_to")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import or_
@@ -57,11 +58,14 @@ class SqlOutboxStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def add(self, *, to_addr: str, subject: str, body_text: str, now: dt.datetime) -> int:
+    def add(
+        self, *, to_addr: str, subject: str, body_text: str, now: dt.datetime, template: str | None = None
+    ) -> int:
         with self.db.transaction() as s:
             row = OutboxRow(
                 to_addr=to_addr,
                 subject=subject,
+                template=template,
                 body_text=body_text,
                 created_at=now,
                 next_attempt_at=now,
@@ -115,23 +119,34 @@ class SqlOutboxStore:
             }
 
     def mark_sent(self, message_id: int, now: dt.datetime) -> None:
+        """Delivered: the body goes (it may hold an unlock link or a code); the metadata stays."""
         with self.db.transaction() as s:
             s.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == message_id)
-                .values(sent_at=now, lease_until=None, last_error=None)
+                .values(sent_at=now, lease_until=None, last_error=None, body_text=None)
             )
 
     def mark_failed(
         self, message_id: int, *, error: str, retry_at: dt.datetime | None, now: dt.datetime
     ) -> None:
+        """A failed attempt: retried at `retry_at`, or, without one, given up and its body dropped."""
         values: dict[str, Any] = {"lease_until": None, "last_error": error[:500]}
         if retry_at is None:
             values["failed_at"] = now
+            values["body_text"] = None
         else:
             values["next_attempt_at"] = retry_at
         with self.db.transaction() as s:
             s.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(**values))
+
+    def purge(self, before: dt.datetime) -> int:
+        """Delete the messages delivered or given up before `before`; how many went."""
+        with self.db.transaction() as s:
+            result = s.execute(
+                delete(OutboxRow).where(or_(OutboxRow.sent_at < before, OutboxRow.failed_at < before))
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def pending_count(self) -> int:
         """Messages still to send (neither sent nor given up)."""

@@ -196,6 +196,31 @@ class SqlFederationStore:
             return link
 
 
+# A pending link is a hash {record: JSON, attempts: n} under one key, so that one script sees
+# both. Storing it gives the key its lifetime in the same step: no key is left without a TTL.
+_PUT_PENDING = """
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'record', ARGV[1], 'attempts', 0)
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
+# Spend one attempt at the code, atomically: parallel guesses each get their own number, and no
+# more than ARGV[1] of them ever see the record. The last allowed one takes the record away, so
+# it decides alone whatever the code it brings.
+_SPEND_ATTEMPT = """
+local record = redis.call('HGET', KEYS[1], 'record')
+if not record then
+  return false
+end
+local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+if n >= tonumber(ARGV[1]) then
+  redis.call('DEL', KEYS[1])
+end
+return {n, record}
+"""
+
+
 class RedisFederationStore:
     """Upstream flow state keyed by a digest of `state` (the form_post callback carries no
     cookie), and pending links waiting for a mailbox code. Every key has a TTL."""
@@ -203,12 +228,16 @@ class RedisFederationStore:
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
         self.r = client
         self.keys = keys
+        self._put_pending = client.register_script(_PUT_PENDING)
+        self._spend = client.register_script(_SPEND_ATTEMPT)
 
     def _state_key(self, state: str) -> str:
         return f"{self.keys.p}:fed:state:{hashlib.sha256(state.encode()).hexdigest()}"
 
     def _pending_key(self, pending_id: str) -> str:
-        return f"{self.keys.p}:fed:pending:{hashlib.sha256(pending_id.encode()).hexdigest()}"
+        # The digest is the key's hash tag: anything kept later about this code (in another key)
+        # lands in the same Redis Cluster slot, where one script may use both.
+        return f"{self.keys.p}:fed:pending:{{{hashlib.sha256(pending_id.encode()).hexdigest()}}}"
 
     @unavailable_is_503
     def put_state(self, state: str, record: dict[str, Any], ttl: int) -> None:
@@ -226,21 +255,25 @@ class RedisFederationStore:
 
     @unavailable_is_503
     def put_pending(self, pending_id: str, record: dict[str, Any], ttl: int) -> None:
-        self.r.set(self._pending_key(pending_id), json.dumps(record), ex=ttl)
+        """A pending link, with no attempt spent yet, for `ttl` seconds."""
+        self._put_pending(keys=[self._pending_key(pending_id)], args=[json.dumps(record), ttl])
 
     @unavailable_is_503
-    def get_pending(self, pending_id: str) -> dict[str, Any] | None:
-        raw = self.r.get(self._pending_key(pending_id))
-        return json.loads(raw) if raw else None
+    def spend_attempt(self, pending_id: str, allowed: int) -> tuple[dict[str, Any], int] | None:
+        """Count one attempt at the pending link's code and return its record with the attempt's
+        number (1 for the first), or None when there is no such link (expired, used, or its
+        attempts spent). Atomic: of any number of concurrent attempts, at most `allowed` get the
+        record; the attempt numbered `allowed` removes the link for everyone after it."""
+        found = self._spend(keys=[self._pending_key(pending_id)], args=[allowed])
+        if not found:
+            return None
+        attempt, raw = found
+        return json.loads(raw), int(attempt)
 
     @unavailable_is_503
-    def replace_pending(self, pending_id: str, record: dict[str, Any]) -> bool:
-        return bool(self.r.set(self._pending_key(pending_id), json.dumps(record), xx=True, keepttl=True))
-
-    @unavailable_is_503
-    def take_pending(self, pending_id: str) -> dict[str, Any] | None:
-        raw = self.r.getdel(self._pending_key(pending_id))
-        return json.loads(raw) if raw else None
+    def take_pending(self, pending_id: str) -> bool:
+        """Remove the pending link; True for the one caller that removed it (a code is used once)."""
+        return bool(self.r.delete(self._pending_key(pending_id)))
 
     def _resume_key(self, resume_id: str) -> str:
         return f"{self.keys.p}:fed:resume:{hashlib.sha256(resume_id.encode()).hexdigest()}"

@@ -98,12 +98,17 @@ class OutboxRow(Base):
     created_at: Mapped[dt.datetime]
     to_addr: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
+    # Which mail it was (the template's name), kept once the body is gone.
+    template: Mapped[str | None] = mapped_column(String(64))
+    # The body holds links that act for the recipient (unlock, sign-in codes): it is dropped as
+    # soon as the message is delivered or given up. Delivered and given-up rows are deleted
+    # after `mail.retention_days`.
+    body_text: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(index=True)
     lease_until: Mapped[dt.datetime | None]
     sent_at: Mapped[dt.datetime | None] = mapped_column(index=True)
-    failed_at: Mapped[dt.datetime | None]
+    failed_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     last_error: Mapped[str | None] = mapped_column(String(500))
 
 

@@ -10,6 +10,7 @@ from flask import g
 from flask import request
 from flask_babel import Babel
 from flask_babel import get_locale
+from werkzeug.wrappers import Response as BaseResponse
 
 from idp.errors import N_
 
@@ -110,18 +111,21 @@ def init_app(app: Flask, translations: str, default_locale: str) -> None:
 
     @app.after_request
     def _remember_choice(response):  # type: ignore[no-untyped-def]
+        # `?lang=` (the language links, followed by a GET) sets only this browser's cookie and
+        # changes nothing stored. The account's own language, which its mail uses, changes
+        # through the account page's form (a POST with a CSRF token).
         chosen = request.args.get("lang")
-        if chosen in LANGUAGES:
-            from idp.web.current import services
-
-            if request.cookies.get(COOKIE) != chosen:
-                response.set_cookie(COOKIE, chosen, max_age=365 * 86400, samesite="Lax", httponly=True,
-                                    secure=services().settings.secure_cookies)
-            signed_in = g.get("signed_in")
-            if signed_in is not None and signed_in.user.locale != chosen:
-                # Mail goes out in the account's language, so the choice is kept there too.
-                services().accounts.set_locale(signed_in.user, chosen)
+        if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
+            remember_language(response, chosen)
         return response
+
+
+def remember_language(response: BaseResponse, language: str) -> None:
+    """Keep `language` for this browser's pages (the `idp_lang` cookie, one year)."""
+    from idp.web.current import services
+
+    response.set_cookie(COOKIE, language, max_age=365 * 86400, samesite="Lax", httponly=True,
+                        secure=services().settings.secure_cookies)
 
 
 def translate_error(exc: object) -> str:

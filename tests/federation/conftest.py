@@ -81,7 +81,10 @@ def _tenant_behaves(tenant: TenantServer) -> Iterator[None]:
 
 @pytest.fixture
 def settings_overrides(tenant: TenantServer) -> dict[str, Any]:
-    return {"federation": {"entra_authority_host": tenant.host, "ca_bundle": str(tenant.cert)}}
+    # The public address is the test client's own, so the callback registered at the tenant
+    # (REDIRECT, built from server.base_url by the service) is where the browser comes back.
+    return {"federation": {"entra_authority_host": tenant.host, "ca_bundle": str(tenant.cert)},
+            "server": {"base_url": "http://localhost"}}
 
 
 class Sso:

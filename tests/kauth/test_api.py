@@ -218,7 +218,7 @@ def test_the_openapi_document_is_served(client):
     doc = response.json
     assert doc["openapi"].startswith("3.1")
     assert set(doc["paths"]) == {"/devices", "/device", "/challenges", "/challenges/{challenge_id}/answer"}
-    assert doc["servers"][0]["url"] == "http://localhost/api/kauth/v1"
+    assert doc["servers"][0]["url"] == "http://localhost:5000/api/kauth/v1"  # server.base_url
 
 
 def test_unknown_api_paths_answer_json(client):

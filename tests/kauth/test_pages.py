@@ -39,7 +39,7 @@ def test_add_shows_a_qr_code_and_a_link_that_enrols(auth, client, clock, make_us
     from idp.kauth.client import parse_link
 
     server, token = parse_link(link)
-    assert server == "http://localhost"
+    assert server == services.settings.server.base_url == "http://localhost:5000"
     status_url = html.split('data-status-url="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
     assert client.get(status_url).json == {"status": "pending"}
     assert Phone(client, clock).enrol(token, name="Pixel").status_code == 201

@@ -18,7 +18,9 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
+from wtforms.validators import Regexp
 
+from idp.security.activity import CONTROL_CHARACTERS
 from idp.security.center.service import MAX_THRESHOLD
 from idp.security.center.service import MIN_THRESHOLD
 
@@ -61,7 +63,11 @@ class ActivityFilterForm(FlaskForm):  # type: ignore[misc]
     date_to = DateField(_l("To"), validators=[Optional()], render_kw={"type": "date"})
     product = SelectField(_l("Product"), choices=[], default="", validate_choice=True)
     action = SelectField(_l("Action"), choices=[], default="", validate_choice=True)
-    q = StringField(_l("Search"), validators=[Length(max=200, message=_l("Search text: 200 characters at most."))])
+    q = StringField(_l("Search"), validators=[
+        Length(max=200, message=_l("Search text: 200 characters at most.")),
+        # A NUL byte is refused by PostgreSQL, and no control character is typed in a search box.
+        Regexp(rf"^[^{CONTROL_CHARACTERS}]*\Z", message=_l("The search text cannot contain control characters.")),
+    ])
     page = IntegerField(
         _l("Page"), default=1,
         validators=[Optional(), NumberRange(1, 1_000_000, _l("The page number must be 1 or more."))],
