@@ -403,6 +403,32 @@ def test_the_redis_master_killed_mid_run_costs_seconds_of_clean_503s(deployment:
 # -- the idp command in every mode ----------------------------------------------------------
 
 
+def test_a_token_revoked_on_a_is_inactive_at_once_on_b(deployment: Deployment) -> None:
+    """Introspection is answered in each worker's event loop (the fast lane, through the asyncio
+    Redis client of this topology); a revocation on the other host reaches it at once."""
+    d = deployment
+    client = json.loads(d.idp("client", "create", "Hosts introspection", "--kind", "service",
+                              "--grant-type", "client_credentials", "--json"))
+    auth = (client["client_id"], client["client_secret"])
+    issued = once("POST", d.a.url + "/oauth/token", data={"grant_type": "client_credentials"}, auth=auth,
+                  headers={"Host": f"localhost:{d.a.port}"})
+    assert issued.status_code == 200, issued.text[:300]
+    token = issued.json()["access_token"]
+
+    def introspect_on_b() -> dict[str, Any]:
+        answer = once("POST", d.b.url + "/oauth/introspect", data={"token": token}, auth=auth,
+                      headers={"Host": f"localhost:{d.b.port}"})
+        assert answer.status_code == 200, answer.text[:300]
+        return dict(answer.json())
+
+    # Each worker of B, on connections of their own.
+    assert all(introspect_on_b()["active"] is True for _ in range(6))
+    revoked = once("POST", d.a.url + "/oauth/revoke", data={"token": token}, auth=auth,
+                   headers={"Host": f"localhost:{d.a.port}"})
+    assert revoked.status_code == 200, revoked.text[:300]
+    assert all(introspect_on_b() == {"active": False} for _ in range(6))
+
+
 def listed(d: Deployment, email: str) -> dict[str, Any]:
     rows = [row for row in json.loads(d.idp("user", "list", "--json")) if row["email"] == email]
     assert len(rows) == 1, rows
