@@ -157,7 +157,9 @@ class FastLane:
         return route is not None and method in route[1]
 
     async def close(self) -> None:
-        self._signer.shutdown(wait=False)
+        # Wait for reads still running in the pool (keys, clients): one holds a database
+        # connection, which would outlive the engine's dispose and be dropped unclosed.
+        await asyncio.get_running_loop().run_in_executor(None, self._signer.shutdown)
         if self.store is not None:
             await self.store.close()
 
