@@ -19,7 +19,7 @@ keepalive = 5
 # Sign-in requests carry passwords; never log request bodies or query strings with secrets.
 # IDP_ACCESS_LOG=off turns the access log off (the benchmark does, as its peer logs nothing).
 accesslog = None if os.environ.get("IDP_ACCESS_LOG", "").lower() == "off" else "-"
-access_log_format = '{"remote":"%(h)s","method":"%(m)s","path":"%(U)s","status":%(s)s,"bytes":%(B)s,"ms":%(M)s,"request_id":"%({x-request-id}o)s"}'
+access_log_format = '{"remote":"%(h)s","method":"%(m)s","path":"%(U)s","status":%(s)s,"bytes":%(B)s,"seconds":%(L)s,"request_id":"%({x-request-id}o)s"}'
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("IDP_FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Prometheus metrics summed over all workers.

@@ -89,12 +89,8 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
 
 def _init_features(app: Flask, container: Any) -> None:
     import importlib
-    import importlib.util
 
+    # Every listed capability ships with the package: one that cannot be imported, or has no
+    # init_app, is a broken installation and stops the start-up with its own error.
     for name in FEATURES:
-        if importlib.util.find_spec(name) is None:
-            continue
-        module = importlib.import_module(name)
-        init = getattr(module, "init_app", None)
-        if init is not None:
-            init(app, container)
+        importlib.import_module(name).init_app(app, container)

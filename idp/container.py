@@ -131,7 +131,7 @@ class Container:
             ratelimit=ratelimit, sessions=sessions, events=events, factors=factors, clock=clock,
             flow_ttl=settings.session.signin_flow_ttl, ip_limit=settings.ratelimit.signin_per_ip,
             ip_window=settings.ratelimit.signin_window,
-            account_ip_limit=settings.ratelimit.signin_per_account_ip,
+            account_ip_limit=settings.ratelimit.signin_per_account_ip, unit=db.unit,
         )
         accounts = AccountService(
             users, orgs, passwords, events, clock, default_threshold=settings.lockout.default_threshold

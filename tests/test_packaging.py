@@ -7,6 +7,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PROBE = """
@@ -55,3 +57,11 @@ def test_the_wheel_carries_everything_a_page_needs(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert str(target) in result.stdout
+
+
+def test_a_listed_capability_that_cannot_start_stops_the_application(monkeypatch, settings):
+    import idp
+
+    monkeypatch.setattr(idp, "FEATURES", (*idp.FEATURES, "idp.no_such_capability"))
+    with pytest.raises(ModuleNotFoundError, match=r"idp\.no_such_capability"):
+        idp.create_app(settings)

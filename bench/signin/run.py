@@ -362,6 +362,25 @@ class TimedNginx(Nginx):
         return times
 
 
+def log_mark(gunicorn: Gunicorn) -> int:
+    return gunicorn.log.stat().st_size if gunicorn.log.exists() else 0
+
+
+def gunicorn_ms(gunicorn: Gunicorn, since: int) -> dict[str, list[float]]:
+    """Request times (ms, microsecond resolution) by "METHOD /path" from gunicorn's JSON access
+    log (config/gunicorn.conf.py: "seconds" is %(L)s) after offset `since`."""
+    with gunicorn.log.open("rb") as fh:
+        fh.seek(since)
+        lines = fh.read().decode(errors="replace").splitlines()
+    times: dict[str, list[float]] = collections.defaultdict(list)
+    for line in lines:
+        if not line.startswith('{"remote"'):
+            continue  # the app's own log lines
+        entry = json.loads(line)
+        times[f"{entry['method']} {entry['path']}"].append(float(entry["seconds"]) * 1000)
+    return times
+
+
 def flask_seconds(gunicorn: Gunicorn) -> dict[str, tuple[float, float]]:
     """endpoint -> (sum of seconds, count) of the app's idp_http_request_seconds histogram."""
     text = gunicorn.get("/metrics").text
@@ -520,7 +539,7 @@ def run_parameters(args: argparse.Namespace, work: Path, name: str, db_index: in
             per_signin = max(1, math.ceil(args.argon2_rounds / args.probe))
             load_before = load_average()
             stores_before = store_counts(db_url, redis_server)
-            mark, before = nginx.mark(), flask_seconds(gunicorn)
+            mark, before, log_at = nginx.mark(), flask_seconds(gunicorn), log_mark(gunicorn)
             spy = start_py_spy(args, work, gunicorn, f"{name}-{row}")
             try:
                 probe = run_phase(ca, nginx.url, accounts, row, clients=1, seconds=120, max_signins=args.probe,
@@ -533,6 +552,7 @@ def run_parameters(args: argparse.Namespace, work: Path, name: str, db_index: in
             verify = timer.samples
             time.sleep(0.5)
             probe_upstream, after = nginx.upstream_ms(mark), flask_seconds(gunicorn)
+            probe_app = gunicorn_ms(gunicorn, log_at)
             time.sleep(STATS_DELAY)
             stores = store_counts(db_url, redis_server) - stores_before
             stores["pg transactions"] -= 2  # the first reading's own two statements
@@ -545,6 +565,7 @@ def run_parameters(args: argparse.Namespace, work: Path, name: str, db_index: in
                 "argon2": name, "params": params, "row": row, "workers": args.workers, "threads": args.threads,
                 "clients": args.clients, "verify": verify, "load": load, "probe": probe,
                 "loaded_upstream": loaded_upstream, "probe_upstream": probe_upstream, "flask_mean": flask_mean,
+                "probe_app": probe_app,
                 "errors_logged": gunicorn.errors_logged(), "load_average": (load_before, load_average()),
                 "stores": stores,
             })
@@ -605,15 +626,20 @@ def report(args: argparse.Namespace, cores: int, results: list[dict[str, Any]]) 
             f"{load.cpu.get(k, 0) / n * 1000:.1f}" for k in ("gunicorn", "nginx", "postgres", "redis")) + " |")
     print("\nThe password step, server side (ms). Sequential: one browser, nothing else running; "
           "under load: the measured phase.\n")
-    print("| argon2id | row | argon2 verify p50 (in-process) | POST /login/password p50, sequential "
-          "| overhead p50 | POST /login/password p50 / p99, under load | other work during the probe, cores |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| argon2id | row | argon2 verify p50 (in-process) | POST /login/password p50, sequential, gunicorn "
+          "| overhead p50, gunicorn | POST /login/password p50, sequential, nginx | overhead p50, nginx "
+          "| POST /login/password p50 / p99, under load | other work during the probe, cores |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         verify = percentile(r["verify"], 50)
+        app = percentile(r["probe_app"].get("POST /login/password", []), 50)
         seq = percentile(r["probe_upstream"].get("POST /login/password", []), 50)
         loaded = r["loaded_upstream"].get("POST /login/password", [])
-        print(f"| {label(r)} | {r['row']} | {verify:.1f} | {seq:.1f} | **{seq - verify:.1f}** "
-              f"| {percentile(loaded, 50):.0f} / {percentile(loaded, 99):.0f} | {other_cores(r['probe']):.2f} |")
+        print(f"| {label(r)} | {r['row']} | {verify:.1f} | {app:.2f} | **{app - verify:.1f}** | {seq:.1f} "
+              f"| {seq - verify:.1f} | {percentile(loaded, 50):.0f} / {percentile(loaded, 99):.0f} "
+              f"| {other_cores(r['probe']):.2f} |")
+    print("\ngunicorn's time (its access log, microseconds) runs from the request parsed to the response"
+          " written; nginx's upstream time (milliseconds) adds the proxy hop.")
     print("\nThe app's histogram has one series per endpoint (GET and POST /login/password together) and"
           " buckets too wide for a p50; its sum / count over the sequential probe, against nginx's mean of"
           " the same requests, shows the time spent outside the Flask view (gunicorn, the ASGI-WSGI bridge,"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,42 +15,81 @@ class Factor(Protocol):
     """A way to prove identity after the password (TOTP, WebAuthn, recovery code, kAuth...).
 
     `endpoint` is the page that asks for it; that page calls SignInService.factor_passed()
-    or .factor_failed() with the flow id.
+    or .factor_failed() with the flow id. A factor with `fallback = True` is offered after the
+    others (recovery codes).
     """
 
-    name: str
-    label: str
-    endpoint: str
+    @property
+    def name(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def endpoint(self) -> str: ...
+
+
+class SelfEnrolledFactor(Factor, Protocol):
+    """A factor that says itself whether an account has it (and may offer
+    `last_used(user) -> datetime | None` to take part in the ordering)."""
 
     def enrolled(self, user: User) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    """A factor an account has, and when it last passed a sign-in (None: never, or not kept)."""
+
+    factor: Factor
+    last_used: dt.datetime | None = None
+
+
+class FactorSource(Protocol):
+    """Answers for several factors of one capability at once (one query for all of them)."""
+
+    def enrolled(self, user: User) -> list[Enrolled]: ...
+
+
+class _One:
+    def __init__(self, factor: SelfEnrolledFactor) -> None:
+        self.factor = factor
+
+    def enrolled(self, user: User) -> list[Enrolled]:
+        if not self.factor.enrolled(user):
+            return []
+        last_used = getattr(self.factor, "last_used", None)
+        return [Enrolled(self.factor, last_used(user) if callable(last_used) else None)]
 
 
 class FactorRegistry:
     def __init__(self) -> None:
         self._factors: dict[str, Factor] = {}
+        self._sources: list[FactorSource] = []
 
-    def register(self, factor: Factor) -> None:
+    def register(self, factor: SelfEnrolledFactor) -> None:
+        """A factor that answers `enrolled(user)` itself."""
         self._factors[factor.name] = factor
+        self._sources.append(_One(factor))
+
+    def register_source(self, source: FactorSource, factors: list[Factor]) -> None:
+        """Factors whose enrolment `source` tells for all of them at once."""
+        for factor in factors:
+            self._factors[factor.name] = factor
+        self._sources.append(source)
 
     def get(self, name: str) -> Factor | None:
         return self._factors.get(name)
 
     def for_user(self, user: User) -> list[Factor]:
-        """The factors the account has enrolled, the one it used last first.
+        """The factors the account has enrolled: the one it used last first, fallbacks (recovery
+        codes) last, otherwise in registration order."""
+        order = {name: index for index, name in enumerate(self._factors)}
+        enrolled = [item for source in self._sources for item in source.enrolled(user)]
 
-        A factor may offer `last_used(user) -> datetime | None` to take part in the ordering,
-        and `fallback = True` to be offered after the others (recovery codes); otherwise the
-        registration order holds.
-        """
-        enrolled = [f for f in self._factors.values() if f.enrolled(user)]
+        def key(item: Enrolled) -> tuple[bool, float, int]:
+            when = item.last_used
+            return (bool(getattr(item.factor, "fallback", False)), -when.timestamp() if when else 0.0,
+                    order.get(item.factor.name, len(order)))
 
-        def key(item: tuple[int, Factor]) -> tuple[bool, float, int]:
-            index, factor = item
-            last_used = getattr(factor, "last_used", None)
-            when = last_used(user) if callable(last_used) else None
-            return (bool(getattr(factor, "fallback", False)), -when.timestamp() if when else 0.0, index)
-
-        return [f for _, f in sorted(enumerate(enrolled), key=key)]
+        return [item.factor for item in sorted(enrolled, key=key)]
 
 
 class Alternative(Protocol):

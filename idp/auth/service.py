@@ -6,6 +6,8 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from contextlib import nullcontext
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -36,6 +38,8 @@ from idp.security.sessions import SessionService
 log = logging.getLogger(__name__)
 
 MAX_LOGIN_LENGTH = 320
+# The flow's `extra` key under which a PasswordPolicy's refusal is kept.
+REFUSAL_KEY = "password_refused"
 
 
 class FlowStore(Protocol):
@@ -43,6 +47,23 @@ class FlowStore(Protocol):
     def get(self, digest: str) -> dict[str, Any] | None: ...
     def replace(self, digest: str, state: dict[str, Any]) -> bool: ...
     def take(self, digest: str) -> dict[str, Any] | None: ...
+
+
+class PasswordPolicy(Protocol):
+    """Decides at the e-mail step whether a login may use a password at all (e.g. a domain
+    whose organisation requires single sign-on). The decision is kept in the flow, so the
+    password step asks no store again: a change of policy applies to sign-ins that start
+    after it (a flow lives `session.signin_flow_ttl` seconds at most)."""
+
+    name: str
+
+    def check(self, login: str) -> dict[str, Any] | None:
+        """None when `login` may use a password; else a note (JSON values) for `refuse`."""
+        ...
+
+    def refuse(self, login: str, note: dict[str, Any], ctx: RequestContext) -> ValidationError:
+        """A password was sent anyway: record it, and give the error the person reads."""
+        ...
 
 
 class UserLookup(Protocol):
@@ -106,8 +127,13 @@ class SignInService:
         self, *, flows: FlowStore, users: UserLookup, passwords: Passwords, lockout: LockoutService,
         ratelimit: RateLimiter, sessions: SessionService, events: EventRecorder, factors: FactorRegistry,
         clock: Clock, flow_ttl: int, ip_limit: int, ip_window: int, account_ip_limit: int = 20,
+        unit: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         self.flows, self.users, self.passwords = flows, users, passwords
+        # The database's `unit()`: what follows a verified proof (the account's factors, the
+        # sign-in event and what its subscribers read and write) is one transaction, never
+        # held across the password hash.
+        self.unit = unit
         self.lockout, self.ratelimit, self.sessions = lockout, ratelimit, sessions
         self.events, self.factors, self.clock = events, factors, clock
         # Failed password attempts allowed per window: from one IP (ip_limit), and from one IP
@@ -115,10 +141,8 @@ class SignInService:
         # counted: an office behind one address signs in all day.
         self.flow_ttl, self.ip_limit, self.ip_window = flow_ttl, ip_limit, ip_window
         self.account_ip_limit = account_ip_limit
-        # Consulted with (login, ctx) before a password is checked; a guard raises ValidationError
-        # (with the reason the person reads) when that login may not use a password at all,
-        # e.g. a domain whose organisation requires single sign-on.
-        self.password_guards: list[Callable[[str, RequestContext], None]] = []
+        # Asked at the e-mail step whether that login may use a password (see PasswordPolicy).
+        self.password_policies: list[PasswordPolicy] = []
 
     # -- flow storage -------------------------------------------------------------------
 
@@ -148,8 +172,20 @@ class SignInService:
         flow.login = normalise_login(login)
         flow.step = "password"
         flow.user_id, flow.amr, flow.factors = None, [], []
+        flow.extra.pop(REFUSAL_KEY, None)
+        for policy in self.password_policies:
+            note = policy.check(flow.login)
+            if note is not None:
+                flow.extra[REFUSAL_KEY] = {"by": policy.name, "note": note}
+                break
         self._save(flow)
         return flow
+
+    @staticmethod
+    def password_refusal(flow: Flow, policy: str) -> dict[str, Any] | None:
+        """The note `policy` kept in this flow when it refused the login a password."""
+        refused = flow.extra.get(REFUSAL_KEY)
+        return refused["note"] if isinstance(refused, dict) and refused.get("by") == policy else None
 
     def check_password(self, flow_id: str | None, password: str, ctx: RequestContext) -> Outcome:
         """Verify the password of the identified account.
@@ -165,11 +201,10 @@ class SignInService:
             raise FlowError("enter your e-mail address first")
         held = self.ratelimit.hold("signin", ctx.ip, limit=self.ip_limit, window=self.ip_window)
         try:
-            for guard in self.password_guards:
-                guard(flow.login, ctx)
+            self._password_allowed(flow, ctx)
             if not password:
                 raise ValidationError(N_("Enter your password."), field="password")
-        except ValidationError:
+        except (ValidationError, FlowError):
             self.ratelimit.release(held)  # no password was tried
             raise
         user = self.users.by_email(flow.login)
@@ -182,23 +217,19 @@ class SignInService:
             self._rehash(user, user.password_hash, password, ctx)
         self._succeeded(user, held)
         flow.user_id, flow.amr = user.id, ["pwd"]
-        flow.factors = [f.name for f in self.factors.for_user(user)]
-        if flow.factors:
-            flow.step = "factor"
-            self._save(flow)
-            return Outcome(flow)
-        return self._complete(flow, user, ctx)
+        return self._after_first_factor(flow, user, ctx)
 
     def factor_passed(self, flow_id: str | None, factor: str, amr: list[str], ctx: RequestContext) -> Outcome:
         """Called by a factor's page once it verified its proof; completes the sign-in."""
         flow = self.load(flow_id)
         if flow.step != "factor" or factor not in flow.factors or flow.user_id is None:
             raise FlowError("this step is not expected now")
-        user = self.users.get(flow.user_id)
-        if user is None or not user.is_active or user.locked_at is not None:
-            raise FlowError("this sign-in has expired")
-        flow.amr = sorted({*flow.amr, *amr, "mfa"})
-        return self._complete(flow, user, ctx)
+        with self.unit():
+            user = self.users.get(flow.user_id)
+            if user is None or not user.is_active or user.locked_at is not None:
+                raise FlowError("this sign-in has expired")
+            flow.amr = sorted({*flow.amr, *amr, "mfa"})
+            return self._complete(flow, user, ctx)
 
     def first_factor_passed(self, flow_id: str | None, user_id: int, amr: list[str], ctx: RequestContext) -> Outcome:
         """Complete a sign-in proven by something other than the password (a passkey with user
@@ -214,7 +245,8 @@ class SignInService:
             raise AuthenticationError("this account cannot sign in")
         self.lockout.register_success(user)
         flow.user_id, flow.login, flow.amr = user.id, user.email, sorted(set(amr))
-        return self._complete(flow, user, ctx)
+        with self.unit():
+            return self._complete(flow, user, ctx)
 
     def complete_federated(
         self, flow_id: str | None, user: User, amr: list[str], ctx: RequestContext, extra: dict[str, Any]
@@ -229,12 +261,7 @@ class SignInService:
         flow.login = flow.login or user.email
         flow.user_id, flow.amr = user.id, sorted({"fed", *amr})
         flow.extra = {**flow.extra, "session_extra": extra}
-        flow.factors = [f.name for f in self.factors.for_user(user)]
-        if flow.factors:
-            flow.step = "factor"
-            self._save(flow)
-            return Outcome(flow)
-        return self._complete(flow, user, ctx)
+        return self._after_first_factor(flow, user, ctx)
 
     def factor_failed(self, flow_id: str | None, factor: str, ctx: RequestContext) -> int:
         """A wrong second factor counts toward the account's lockout like a wrong password."""
@@ -267,6 +294,15 @@ class SignInService:
 
     # -- internals ----------------------------------------------------------------------
 
+    def _password_allowed(self, flow: Flow, ctx: RequestContext) -> None:
+        refused = flow.extra.get(REFUSAL_KEY)
+        if not refused:
+            return
+        policy = next((p for p in self.password_policies if p.name == refused.get("by")), None)
+        if policy is None:  # a policy no longer installed: decide again from the e-mail step
+            raise FlowError("this sign-in has expired")
+        raise policy.refuse(flow.login, refused.get("note") or {}, ctx)
+
     def _hold_account(self, user: User | None, login: str, ctx: RequestContext, held: Hold) -> None:
         """Count this attempt on the account from this IP, or give the per-IP place back and
         raise RateLimitedError. A login that names no account is counted by its digest: the
@@ -284,6 +320,16 @@ class SignInService:
         every IP) are forgotten, as after an unlock."""
         self.ratelimit.release(held)
         self.lockout.register_success(user)
+
+    def _after_first_factor(self, flow: Flow, user: User, ctx: RequestContext) -> Outcome:
+        """Ask for a second factor when the account has one, else open the session."""
+        with self.unit():
+            flow.factors = [f.name for f in self.factors.for_user(user)]
+            if flow.factors:
+                flow.step = "factor"
+                self._save(flow)
+                return Outcome(flow)
+            return self._complete(flow, user, ctx)
 
     def _complete(self, flow: Flow, user: User, ctx: RequestContext) -> Outcome:
         if self.flows.take(_digest(flow.id)) is None:

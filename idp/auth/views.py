@@ -77,7 +77,7 @@ def identify() -> str | BaseResponse:
     if form.validate_on_submit():
         flow = signin.start(next_url=next_url)
         try:
-            signin.identify(flow.id, form.login.data or "")
+            flow = signin.identify(flow.id, form.login.data or "")
         except ValidationError as exc:
             form.login.errors.append(translate_error(exc))
         else:
@@ -95,25 +95,23 @@ def identify() -> str | BaseResponse:
 @bp.route("/login/password", methods=["GET", "POST"])
 def password() -> str | BaseResponse | tuple[str, int]:
     signin = services().signin
+    form = PasswordForm()
+    if request.method == "POST" and form.validate_on_submit():
+        # The service loads the flow itself (once): this page reads it only to show the form.
+        try:
+            return finish(signin.check_password(_flow_id(), form.password.data or "", request_context()))
+        except AuthenticationError:
+            form.password.errors.append(_("Wrong e-mail or password."))
+        except ValidationError as exc:
+            form.password.errors.append(translate_error(exc))
+        except FlowError:
+            return _restart(_("Your sign-in has expired. Please start again."))
     try:
         flow: Flow = signin.load(_flow_id())
     except FlowError:
         return _restart(_("Your sign-in has expired. Please start again."))
-    form = PasswordForm()
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                outcome = signin.check_password(flow.id, form.password.data or "", request_context())
-            except AuthenticationError:
-                form.password.errors.append(_("Wrong e-mail or password."))
-            except ValidationError as exc:
-                form.password.errors.append(translate_error(exc))
-            except FlowError:
-                return _restart(_("Your sign-in has expired. Please start again."))
-            else:
-                return finish(outcome)
-        return render_template("auth/password.html", form=form, login=flow.login), 401
-    return render_template("auth/password.html", form=form, login=flow.login)
+    page = render_template("auth/password.html", form=form, login=flow.login)
+    return (page, 401) if request.method == "POST" else page
 
 
 @bp.route("/reauth", methods=["GET", "POST"])

@@ -40,7 +40,7 @@ def init_app(app: Any, container: Any) -> None:
     app.extensions["csrf"].exempt(views.callback)
     container.alternatives.append(SignInAlternative(lazy_gettext(N_("Sign in with SSO")), "federation.start"))
     container.identify_routes.append(views.identify_route)
-    container.signin.password_guards.append(service.password_guard)
+    container.signin.password_policies.append(service)
     # Reached from the security overview (review item), not the top navigation.
     app.jinja_env.globals.setdefault("reauth_alternatives", []).append(
         ReauthMethod(

@@ -17,6 +17,7 @@ from typing import Any
 from typing import Protocol
 
 from idp.account.service import AccountService
+from idp.auth.service import Flow
 from idp.auth.service import Outcome
 from idp.auth.service import SignInService
 from idp.auth.service import normalise_login
@@ -121,18 +122,31 @@ class FederationService(ConnectionAdmin):
             return None
         return found
 
-    def password_guard(self, login: str, ctx: RequestContext) -> None:
-        """Hook of SignInService: a password is refused for a domain that requires single sign-on."""
+    # -- the sign-in's password policy (idp.auth.service.PasswordPolicy) ----------------------
+    name = "federation"
+
+    def check(self, login: str) -> dict[str, Any] | None:
+        """At the e-mail step: a domain that requires single sign-on may not use a password."""
         found = self.required_for(login)
-        if found is not None:
-            self.events.record_event(
-                EventTag.FED_PASSWORD_REFUSED, ctx=ctx, org_id=found.org_id, product=Product.SIGNIN,
-                details={"connection": found.id},
-            )
-            raise ValidationError(
-                N_("Your organisation requires single sign-on for this address: use “Sign in with SSO”."),
-                field="password",
-            )
+        return None if found is None else {"connection": found.id, "org": found.org_id}
+
+    def refuse(self, login: str, note: dict[str, Any], ctx: RequestContext) -> ValidationError:
+        self.events.record_event(
+            EventTag.FED_PASSWORD_REFUSED, ctx=ctx, org_id=note.get("org"), product=Product.SIGNIN,
+            details={"connection": note.get("connection")},
+        )
+        return ValidationError(
+            N_("Your organisation requires single sign-on for this address: use “Sign in with SSO”."),
+            field="password",
+        )
+
+    def required_connection(self, flow: Flow) -> Connection | None:
+        """The connection this flow's e-mail step found required (no password), if any."""
+        note = self.signin.password_refusal(flow, self.name)
+        if note is None:
+            return None
+        found = self.sql.get(int(note["connection"]))
+        return found if found is not None and found.enabled else None
 
     # -- the round trip ---------------------------------------------------------------------
     def begin(

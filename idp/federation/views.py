@@ -103,7 +103,7 @@ def _go_upstream(connection: Connection, flow: Flow, login: str | None) -> str:
 def identify_route(login: str, flow: Any) -> str | None:
     """Identifier-first: a domain that requires single sign-on goes straight to its directory,
     keeping the flow (and its `next`, e.g. an OpenID authorization request)."""
-    connection = fed().required_for(login)
+    connection = fed().required_connection(flow)  # decided by the e-mail step (PasswordPolicy)
     if connection is None:
         return None
     try:

@@ -2,42 +2,45 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from idp.auth.factors import Enrolled
 from idp.auth.factors import ReauthMethod
 from idp.auth.factors import SignInAlternative
 from idp.errors import N_
 from idp.model import User
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Factor:
     """One way of passing the sign-in's second step (see idp.auth.factors.Factor)."""
 
-    service: Any
     name: str
     label: str
     endpoint: str
-    kind: str
     fallback: bool = False
 
-    def enrolled(self, user: User) -> bool:
-        if self.kind == "totp":
-            return bool(self.service.has_totp(user))
-        if self.kind == "webauthn":
-            return bool(self.service.credentials(user))
-        return bool(self.service.codes_left(user))
 
-    def last_used(self, user: User) -> dt.datetime | None:
-        if self.kind == "recovery":
-            return None
-        result: dt.datetime | None = self.service.last_used(user, self.kind)
-        return result
+TOTP = _Factor("totp", N_("Authenticator app"), "mfa_signin.totp")
+KEYS = _Factor("webauthn", N_("Security key or passkey"), "mfa_signin.webauthn")
+CODES = _Factor("recovery", N_("Recovery code"), "mfa_signin.recovery", fallback=True)
 
 
+@dataclass(frozen=True)
+class _Enrolled:
+    """The three factors' enrolment, from one query (see idp.auth.factors.FactorSource)."""
+
+    service: Any
+
+    def enrolled(self, user: User) -> list[Enrolled]:
+        found = self.service.enrolment(user)
+        return [
+            *([Enrolled(TOTP, found.totp_last_used)] if found.totp else []),
+            *([Enrolled(KEYS, found.keys_last_used)] if found.keys else []),
+            *([Enrolled(CODES)] if found.codes_left else []),
+        ]
 
 
 def init_app(app: Any, container: Any) -> None:
@@ -80,13 +83,7 @@ def init_app(app: Any, container: Any) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(signin.bp)
 
-    container.factors.register(_Factor(service, "totp", N_("Authenticator app"), "mfa_signin.totp", "totp"))
-    container.factors.register(
-        _Factor(service, "webauthn", N_("Security key or passkey"), "mfa_signin.webauthn", "webauthn")
-    )
-    container.factors.register(
-        _Factor(service, "recovery", N_("Recovery code"), "mfa_signin.recovery", "recovery", fallback=True)
-    )
+    container.factors.register_source(_Enrolled(service), [TOTP, KEYS, CODES])
     if browser_can_use(rp_id, origin):
         # Not offered where no browser could use it (an IP address, plain http off localhost).
         container.alternatives.append(SignInAlternative(lazy_gettext("Sign in with a passkey"), "mfa_signin.passkey"))

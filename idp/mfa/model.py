@@ -30,3 +30,14 @@ class Credential:
     aaguid: str = ""
     backup_eligible: bool = False
     transports: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What second factors of this capability an account has, read in one query."""
+
+    totp: bool = False
+    totp_last_used: dt.datetime | None = None
+    keys: int = 0  # WebAuthn credentials (security keys and passkeys)
+    keys_last_used: dt.datetime | None = None
+    codes_left: int = 0

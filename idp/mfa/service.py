@@ -22,6 +22,7 @@ from idp.mail import MailService
 from idp.mfa import recovery
 from idp.mfa import totp
 from idp.mfa.model import Credential
+from idp.mfa.model import Enrolment
 from idp.mfa.model import TotpRecord
 from idp.mfa.webauthn import RelyingParty
 from idp.mfa.webauthn import WebAuthnError
@@ -93,6 +94,7 @@ class MfaStore(Protocol):
     def handle(self, user_id: int, *, new_handle: str, now: dt.datetime) -> str: ...
     def user_by_handle(self, handle: str) -> int | None: ...
     def get_totp(self, user_id: int) -> TotpRecord | None: ...
+    def enrolment(self, user_id: int) -> Enrolment: ...
     def set_totp(self, user_id: int, *, secret_enc: str, step: int, now: dt.datetime) -> None: ...
     def advance_totp(self, user_id: int, step: int, now: dt.datetime) -> bool: ...
     def delete_totp(self, user_id: int) -> bool: ...
@@ -155,9 +157,13 @@ class MfaService:
     def codes_left(self, user: User) -> int:
         return self.sql.codes_left(user.id)
 
+    def enrolment(self, user: User) -> Enrolment:
+        return self.sql.enrolment(user.id)
+
     def factor_count(self, user: User) -> int:
-        own = (1 if self.has_totp(user) else 0) + len(self.sql.credentials(user.id))
-        return own + self.other_factors(user)
+        """Second factors that prove possession (recovery codes are not counted)."""
+        enrolment = self.enrolment(user)
+        return (1 if enrolment.totp else 0) + enrolment.keys + self.other_factors(user)
 
     def is_last_factor(self, user: User) -> bool:
         return self.factor_count(user) <= 1
@@ -435,13 +441,6 @@ class MfaService:
         self.lockout.register_success(user)
         self.events.record_event(EventTag.REAUTH_SUCCEEDED, ctx=ctx, user_id=user.id, details={"method": method})
         return self.sessions.reauthenticated(session, amr)
-
-    def last_used(self, user: User, kind: str) -> dt.datetime | None:
-        if kind == "totp":
-            record = self.sql.get_totp(user.id)
-            return record.last_used_at if record else None
-        used = [c.last_used_at for c in self.sql.credentials(user.id) if c.last_used_at]
-        return max(used) if used else None
 
     # -- internals ----------------------------------------------------------------------------
 

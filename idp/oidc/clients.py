@@ -7,7 +7,6 @@ import hmac
 import re
 import secrets
 import string
-import time
 from typing import TYPE_CHECKING
 from typing import Any
 from urllib.parse import urlsplit
@@ -84,8 +83,17 @@ class ClientService:
         else:
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[client_id] = (time.monotonic(), client)
+            self._cache[client_id] = (self._now(), client)
         return client
+
+    def cached(self, client_id: str) -> bool:
+        """Whether the client was read less than the cache lifetime ago (the lane needs no database)."""
+        peeked = self.peek(client_id)
+        return peeked is not None and peeked[1]
+
+    def _now(self) -> float:
+        # The injected clock, as the keys' cache: tests age caches by moving it.
+        return self.clock.now().timestamp()
 
     def peek(self, client_id: str) -> tuple[ClientRecord, bool] | None:
         """(client, fresh) from the process cache without the database: fresh when read less than
@@ -94,8 +102,8 @@ class ClientService:
         cached = self._cache.get(client_id)
         if cached is None:
             return None
-        age = time.monotonic() - cached[0]
-        if age >= 2 * CLIENT_CACHE_SECONDS:
+        age = self._now() - cached[0]
+        if not 0 <= age < 2 * CLIENT_CACHE_SECONDS:  # too old, or the clock was set back
             return None
         return cached[1], age < CLIENT_CACHE_SECONDS
 

@@ -145,7 +145,8 @@ class KeyService:
     # -- use ----------------------------------------------------------------------------
 
     def _fresh(self, loaded: _Loaded | None, max_age: float) -> bool:
-        return loaded is not None and (self.clock.now() - loaded.loaded_at).total_seconds() < max_age
+        # A clock set back makes the age negative: not fresh, read again.
+        return loaded is not None and 0 <= (self.clock.now() - loaded.loaded_at).total_seconds() < max_age
 
     def _load(self) -> _Loaded:
         loaded = self._loaded

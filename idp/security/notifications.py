@@ -75,7 +75,10 @@ class NotificationService:
         self.events, self.clock, self.base_url, self.window = events, clock, base_url, window
 
     def get(self, user: User) -> NotificationPrefs:
-        stored = self.prefs.get(user.id)
+        return self._prefs(user.id)
+
+    def _prefs(self, user_id: int) -> NotificationPrefs:
+        stored = self.prefs.get(user_id)
         return NotificationPrefs() if stored is None else NotificationPrefs(*stored)
 
     def set(self, user: User, choice: str, ctx: RequestContext) -> NotificationPrefs:
@@ -92,21 +95,20 @@ class NotificationService:
         """Event subscriber: mail the owner about a sign-in, as they chose."""
         if event.user_id is None or event.tag not in self.EVENT_TAGS:
             return
-        user = self.users.get(event.user_id)
-        if user is None:
-            return
-        prefs = self.get(user)
+        # The choice first: by default a successful sign-in sends nothing, and the account is
+        # read only when a mail goes.
+        prefs = self._prefs(event.user_id)
         if event.tag == EventTag.SIGNIN_SUCCEEDED:
-            if prefs.on_success:
+            if prefs.on_success and (user := self.users.get(event.user_id)) is not None:
                 self._send(user, event, "security_signin_succeeded", count=1)
             return
         if not prefs.on_failure:
             return
         count = self.throttle.failed(
-            user.id, now=int(self.clock.now().timestamp()), window=self.window,
+            event.user_id, now=int(self.clock.now().timestamp()), window=self.window,
             keep=max(self.window * 24, 86400),
         )
-        if count:
+        if count and (user := self.users.get(event.user_id)) is not None:
             self._send(user, event, "security_signin_failed", count=count)
 
     def _send(self, user: User, event: Event, template: str, *, count: int) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from idp.auth.passwords import Passwords
 from idp.clock import Clock
 from idp.errors import N_
+from idp.errors import StoreUnavailableError
 from idp.errors import ValidationError
 from idp.events import EventRecorder
 from idp.events import EventTag
@@ -22,6 +24,10 @@ from idp.security.notifications import SESSIONS_PATH
 from idp.security.review import ReviewItem
 from idp.security.sessions import BrowserSession
 from idp.security.sessions import SessionService
+
+log = logging.getLogger(__name__)
+# Shown (translated) for a review line whose status could not be read.
+UNKNOWN_STATUS = N_("Could not be checked")
 
 
 @dataclass(frozen=True)
@@ -102,8 +108,13 @@ class WizardService:
         for item in self.review_items:
             try:
                 status = item.status(user)
+            except StoreUnavailableError:
+                raise  # the whole page answers 503, as every other page does
             except Exception:
-                status = "?"
+                # One capability's bug must not hide the others' lines; it is logged, and the
+                # line says it could not be read rather than showing a wrong status.
+                log.exception("a review item failed", extra={"endpoint": item.endpoint})
+                status = UNKNOWN_STATUS
             lines.append(ReviewLine(item.label, item.endpoint, status))
         return lines
 

@@ -12,7 +12,6 @@ from sqlalchemy import DateTime
 from sqlalchemy import create_engine
 from sqlalchemy import event
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -109,19 +108,22 @@ class Database:
                 _UNIT.reset(token)
 
     @contextmanager
-    def read(self) -> Iterator[Connection | Session]:
-        """Something to run ONE read statement on. On PostgreSQL, outside a unit, a pooled
-        connection in autocommit mode: a single SELECT sees one consistent snapshot anyway, and
-        this saves the BEGIN and COMMIT round trips. Inside a unit, the unit's session; on
-        SQLite, a plain transaction."""
+    def read(self) -> Iterator[Session]:
+        """A session for reads that need no snapshot across statements (usually ONE SELECT). On
+        PostgreSQL, outside a unit, bound to a pooled connection in autocommit mode: each SELECT
+        sees one consistent snapshot anyway, and this saves the BEGIN and COMMIT round trips and
+        the ORM's transaction bookkeeping. Inside a unit, the unit's session (its identity map
+        and snapshot); on SQLite, a plain transaction. Never write through it."""
         unit = _UNIT.get()
         if (unit is not None and unit[0] is self) or self.dialect != "postgresql":
             with self.transaction() as session:
                 yield session
             return
         try:
-            with self.engine.connect() as conn:
-                yield conn.execution_options(isolation_level="AUTOCOMMIT")
+            with self.engine.connect() as conn, Session(
+                bind=conn.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+            ) as session:
+                yield session
         except OperationalError as exc:
             raise StoreUnavailableError("the database does not answer") from exc
 

@@ -34,6 +34,9 @@ def _event(row: EventRow) -> Event:
     )
 
 
+_INSERT = insert(EventRow.__table__)  # type: ignore[arg-type]
+
+
 class SqlEventStore:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -43,7 +46,7 @@ class SqlEventStore:
         statement). Inside a `Database.unit()` it commits with the rest of the unit."""
         values.setdefault("details", {})
         with self.db.transaction() as s:
-            result = s.execute(insert(EventRow.__table__).values(**values))  # type: ignore[arg-type]
+            result = s.execute(_INSERT, values)
             event_id = int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
         return Event(
             id=event_id, created_at=values["created_at"], tag=values["tag"], product=values["product"],

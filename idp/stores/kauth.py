@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import redis
+from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
@@ -26,6 +27,12 @@ def _device(row: KauthDeviceRow) -> Device:
         removed_by=row.removed_by,
     )
 
+
+_DEVICES = KauthDeviceRow.__table__
+# Asked after every password (is kAuth one of the account's factors?): built once.
+_COUNT_ACTIVE = select(func.count()).select_from(_DEVICES).where(
+    _DEVICES.c.user_id == bindparam("user_id"), _DEVICES.c.removed_at.is_(None)
+)
 
 class SqlKauthDeviceStore:
     def __init__(self, db: Database) -> None:
@@ -57,11 +64,8 @@ class SqlKauthDeviceStore:
             return [_device(r) for r in rows]
 
     def count_active(self, user_id: int) -> int:
-        with self.db.transaction() as s:
-            return int(s.scalar(
-                select(func.count()).select_from(KauthDeviceRow)
-                .where(KauthDeviceRow.user_id == user_id, KauthDeviceRow.removed_at.is_(None))
-            ) or 0)
+        with self.db.read() as s:
+            return int(s.scalar(_COUNT_ACTIVE, {"user_id": user_id}) or 0)
 
     def remove(self, device_id: str, *, now: dt.datetime, by: str) -> bool:
         """Forget the key of an active device; True only for the call that removed it."""

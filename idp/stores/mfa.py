@@ -7,6 +7,7 @@ import hashlib
 from typing import Any
 
 import redis
+from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from idp.mfa.model import Credential
+from idp.mfa.model import Enrolment
 from idp.mfa.model import TotpRecord
 from idp.stores.db import Database
 from idp.stores.redis import Keys
@@ -31,6 +33,24 @@ def _credential(row: WebAuthnCredentialRow) -> Credential:
         last_used_at=row.last_used_at, aaguid=row.aaguid, backup_eligible=row.backup_eligible,
         transports=[str(t) for t in row.transports or []],
     )
+
+
+def _enrolment() -> Any:
+    user_id: Any = bindparam("user_id")
+
+    def one(column: Any, table: Any, *where: Any) -> Any:
+        return select(column).select_from(table).where(table.c.user_id == user_id, *where).scalar_subquery()
+
+    totp, keys, codes = TotpRow.__table__, WebAuthnCredentialRow.__table__, RecoveryCodeRow.__table__
+    return select(
+        one(func.count(), totp), one(func.max(totp.c.last_used_at), totp),
+        one(func.count(), keys), one(func.max(keys.c.last_used_at), keys),
+        one(func.count(), codes, codes.c.used_at.is_(None)),
+    )
+
+
+# Built once: building and keying this statement cost more than running it.
+_ENROLMENT = _enrolment()
 
 
 class SqlMfaStore:
@@ -57,10 +77,18 @@ class SqlMfaStore:
         with self.db.transaction() as s:
             return s.scalar(select(MfaAccountRow.user_id).where(MfaAccountRow.webauthn_handle == handle))
 
+    def enrolment(self, user_id: int) -> Enrolment:
+        """Every second factor of the account, in one statement (the sign-in asks after each
+        password)."""
+        with self.db.read() as s:
+            row = s.execute(_ENROLMENT, {"user_id": user_id}).one()
+        return Enrolment(totp=bool(row[0]), totp_last_used=row[1], keys=int(row[2] or 0), keys_last_used=row[3],
+                         codes_left=int(row[4] or 0))
+
     # -- TOTP -----------------------------------------------------------------------------
 
     def get_totp(self, user_id: int) -> TotpRecord | None:
-        with self.db.transaction() as s:
+        with self.db.read() as s:
             row = s.get(TotpRow, user_id)
             if row is None:
                 return None
@@ -111,7 +139,7 @@ class SqlMfaStore:
             return None
 
     def credentials(self, user_id: int) -> list[Credential]:
-        with self.db.transaction() as s:
+        with self.db.read() as s:
             rows = s.scalars(
                 select(WebAuthnCredentialRow)
                 .where(WebAuthnCredentialRow.user_id == user_id)
@@ -175,7 +203,7 @@ class SqlMfaStore:
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def codes_left(self, user_id: int) -> int:
-        with self.db.transaction() as s:
+        with self.db.read() as s:
             return int(
                 s.scalar(
                     select(func.count())

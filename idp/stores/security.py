@@ -6,6 +6,7 @@ import datetime as dt
 
 import redis
 from sqlalchemy import String
+from sqlalchemy import bindparam
 from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import or_
@@ -108,15 +109,20 @@ class SqlMemberStore:
             return Role(row.role) if row else None
 
 
+_PREF_ROWS = NotificationPrefRow.__table__
+# Read after every sign-in (does this person want mail about it?): built once.
+_PREFS = select(_PREF_ROWS.c.on_success, _PREF_ROWS.c.on_failure).where(_PREF_ROWS.c.user_id == bindparam("user_id"))
+
+
 class SqlNotificationPrefStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     def get(self, user_id: int) -> tuple[bool, bool] | None:
         """(on_success, on_failure), or None when the person kept the defaults."""
-        with self.db.transaction() as s:
-            row = s.get(NotificationPrefRow, user_id)
-            return (row.on_success, row.on_failure) if row else None
+        with self.db.read() as s:
+            row = s.execute(_PREFS, {"user_id": user_id}).first()
+            return (bool(row.on_success), bool(row.on_failure)) if row else None
 
     def set(self, user_id: int, *, on_success: bool, on_failure: bool, now: dt.datetime) -> None:
         with self.db.transaction() as s:

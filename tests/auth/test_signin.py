@@ -214,3 +214,48 @@ def test_a_language_link_while_signed_in_changes_the_page_not_the_account(client
     # A GET stores nothing: the account (and its mail) keeps its language; the account page's
     # form changes it (tests/account/test_language.py).
     assert services.accounts.user(person.id).locale == "en"
+
+
+def _statements(services: Any) -> Any:
+    """Records the SQL statements run on the app's engine while the block runs."""
+    import contextlib
+
+    from sqlalchemy import event
+
+    @contextlib.contextmanager
+    def recording() -> Any:
+        seen: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            seen.append(" ".join(statement.split()))
+
+        event.listen(services.db.engine, "before_cursor_execute", record)
+        try:
+            yield seen
+        finally:
+            event.remove(services.db.engine, "before_cursor_execute", record)
+
+    return recording()
+
+
+def test_the_password_step_reads_each_thing_once(client, auth, make_user, services):
+    # The work besides the hash is the sign-in's own cost: the account, its second factors (one
+    # question per capability that has some), the event and the notification choice; the SSO
+    # decision was taken at the e-mail step and travels in the flow.
+    person = make_user()
+    auth.identify(person.email)
+    with _statements(services) as seen:
+        response = auth.password(person.password)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    tables = [re.search(r"\b(?:FROM|INTO)\s+(\w+)", s).group(1) for s in seen if not s.startswith(("BEGIN", "COMMIT"))]
+    assert sorted(tables) == sorted(["users", "mfa_totp", "kauth_devices", "events", "security_notification_prefs"])
+
+
+def test_a_second_factor_is_still_asked_when_the_account_has_one(client, auth, make_user, services):
+    person = make_user()
+    mfa = services.ext["mfa"]
+    mfa.sql.set_totp(person.id, secret_enc=services.secrets.encrypt("JBSWY3DPEHPK3PXP"), step=0,
+                     now=services.clock.now())
+    response = auth.sign_in(person.email, person.password)
+    assert response.status_code == 302 and response.headers["Location"] == "/login/totp"
+    assert services.sessions.list(person.id) == []

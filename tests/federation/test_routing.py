@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.conftest import csrf_of
@@ -78,6 +80,37 @@ def test_a_password_is_refused_for_an_sso_only_domain(client, services, sso, aut
     assert events(services, "account:signin:succeeded") == []
     assert len(events(services, "federation:password:refused")) == 1
     assert services.sessions.list(person.id) == []
+
+
+def test_the_sso_requirement_is_decided_at_the_email_step_and_applies_to_sign_ins_started_after(
+    client, services, sso, auth, make_user,
+):
+    # The e-mail step decides (and routes); the flow keeps the decision, so the password step
+    # asks the database nothing. A sign-in already past its e-mail step keeps its decision.
+    person = make_user("bob@contoso.com")
+    connection = sso.connect(password_allowed=True)
+    assert auth.identify(person.email).headers["Location"] == "/login/password"
+    services.ext["federation"].save_connection(
+        sso.org("contoso"), sso_input(connection, password_allowed=False), connection_id=connection.id
+    )
+    assert auth.password(person.password).headers["Location"] == "/"
+    auth.logout()
+    assert auth.identify(person.email).status_code == 302  # now sent to the directory
+    response = auth.password(person.password)
+    assert response.status_code == 401 and "requires single sign-on" in response.get_data(as_text=True)
+    assert len(events(services, "federation:password:refused")) == 1
+
+
+def sso_input(connection: Any, **changes: Any) -> Any:
+    from idp.federation.connections import ConnectionInput
+    from tests.federation.conftest import CONTOSO
+    from tests.federation.conftest import SECRET
+
+    values = dict(
+        kind="entra", name=connection.name, client_id="entra-app", domains="contoso.com", tenant_id=CONTOSO,
+        issuer="", client_secret=SECRET, jit_enabled=False, jit_role="collaborator", password_allowed=True,
+    )
+    return ConnectionInput(**(values | changes))
 
 
 def test_a_password_still_works_where_the_connection_allows_it(client, services, sso, auth, make_user):

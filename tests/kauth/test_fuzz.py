@@ -46,9 +46,18 @@ def _ip() -> str:
 
 
 def _assert_json_error(response) -> None:
-    assert response.status_code < 500, response.get_data(as_text=True)
+    """A refusal: a 4xx status with a JSON error code."""
+    assert 400 <= response.status_code < 500, (response.status_code, response.get_data(as_text=True))
+    assert response.is_json and response.json["error"], response.get_data(as_text=True)
+
+
+def _assert_json_answer(response) -> None:
+    """A signed request may succeed; whatever the outcome, JSON and never a server error."""
+    assert response.status_code < 500 and response.is_json, (response.status_code, response.get_data(as_text=True))
     if response.status_code >= 400:
-        assert response.is_json and response.json["error"], response.get_data(as_text=True)
+        assert response.json["error"], response.get_data(as_text=True)
+    else:
+        assert "error" not in response.json, response.json
 
 
 @SETTINGS
@@ -66,7 +75,7 @@ def test_unsigned_requests_get_json_errors(client, method, path, body, headers):
        raw=st.binary(max_size=64))
 def test_signed_requests_with_any_body_get_json_errors(client, fuzz_phone, body, challenge, raw):
     phone = fuzz_phone
-    _assert_json_error(phone.call("POST", "/devices", body))
+    _assert_json_answer(phone.call("POST", "/devices", body))
     path = f"{API}/challenges/{challenge or 'x'}/answer"
     for data in (json.dumps(body).encode(), raw):
         response = client.post(path, data=data, headers=phone.headers("POST", path, data),

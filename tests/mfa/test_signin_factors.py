@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from tests.conftest import csrf_of
 from tests.conftest import events
+from tests.mfa.conftest import CTX
 
 
 def _session_amr(services, person):
@@ -200,3 +203,21 @@ def test_the_code_page_is_in_french(make_user, auth, enrol, client):
     auth.sign_in(person.email, person.password)
     page = client.get("/login/totp?lang=fr").get_data(as_text=True)
     assert "Saisissez le code de votre application d" in page
+
+
+def test_the_enrolment_of_every_factor_is_read_in_one_statement(make_user, enrol, services, clock):
+    from idp.mfa.model import Enrolment
+
+    mfa = services.ext["mfa"]
+    person = make_user()
+    user = services.users.get(person.id)
+    assert mfa.enrolment(user) == Enrolment()
+    enrol.totp(person)
+    totp_used = clock.now() - dt.timedelta(seconds=30)  # the confirming code counts as a use
+    enrol.key(person)
+    enrol.key(person, name="Spare key")
+    mfa.regenerate_codes(user, CTX)
+    found = mfa.enrolment(user)
+    assert (found.totp, found.keys, found.codes_left, found.keys_last_used) == (True, 2, 10, None)
+    assert found.totp_last_used == totp_used and found.totp_last_used.tzinfo is not None
+    assert [f.name for f in services.factors.for_user(user)] == ["totp", "webauthn", "recovery"]

@@ -103,8 +103,10 @@ def test_a_new_step_is_accepted_after_the_clock_moves(make_user, enrol, clock):
     secret = enrol.totp(person)
     user = enrol.user(person)
     enrol.mfa.verify_totp(user, enrol.code_now(secret))
+    first = enrol.mfa.sql.get_totp(user.id).last_step
     clock.advance(seconds=30)
-    enrol.mfa.verify_totp(user, enrol.code_now(secret))
+    enrol.mfa.verify_totp(user, enrol.code_now(secret))  # raises if refused
+    assert enrol.mfa.sql.get_totp(user.id).last_step == first + 1
 
 
 def test_of_requests_racing_with_one_code_exactly_one_wins(make_user, enrol):

@@ -383,8 +383,11 @@ def test_a_confidential_client_does_not_get_client_credentials(asgi: AsgiClient,
 
 
 def test_a_client_not_in_the_process_cache_is_read_by_the_views_first(asgi: AsgiClient, service: Any,
-                                                                      oidc: Any) -> None:
-    oidc.clients._cache.clear()
+                                                                      oidc: Any, clock: Any) -> None:
+    from idp.oidc.clients import CLIENT_CACHE_SECONDS
+
+    clock.advance(seconds=3 * CLIENT_CACHE_SECONDS)  # whatever this process read is too old to use
+    assert not oidc.clients.cached(service.client_id)
     form = {"grant_type": "client_credentials"}
     first = asgi.request("POST", "/oauth/token", headers=basic(service.client_id, service.secret), data=form)
     second = asgi.request("POST", "/oauth/token", headers=basic(service.client_id, service.secret), data=form)
@@ -393,24 +396,25 @@ def test_a_client_not_in_the_process_cache_is_read_by_the_views_first(asgi: Asgi
 
 
 def test_a_client_read_a_while_ago_is_read_again_while_the_lane_goes_on(asgi: AsgiClient, service: Any,
-                                                                       oidc: Any, warm: Any) -> None:
+                                                                       oidc: Any, warm: Any, clock: Any) -> None:
     import time
 
     from idp.oidc.clients import CLIENT_CACHE_SECONDS
 
     warm(service.client_id)
-    read_at, record = oidc.clients._cache[service.client_id]
-    oidc.clients._cache[service.client_id] = (read_at - CLIENT_CACHE_SECONDS - 1, record)
+    assert oidc.clients.cached(service.client_id)
+    clock.advance(seconds=CLIENT_CACHE_SECONDS + 1)  # stale, but young enough to answer from
+    assert not oidc.clients.cached(service.client_id)
     form = {"grant_type": "client_credentials"}
     answer = asgi.request("POST", "/oauth/token", headers=basic(service.client_id, service.secret), data=form)
     assert answer.lane and answer.status == 200
-    for _ in range(100):
-        if oidc.clients._cache[service.client_id][0] > read_at:
+    for _ in range(100):  # read again in a thread, off the event loop
+        if oidc.clients.cached(service.client_id):
             break
         time.sleep(0.02)
-    assert oidc.clients._cache[service.client_id][0] > read_at  # read again, in a thread
+    assert oidc.clients.cached(service.client_id)
     # Too old to use at all: the views read it.
-    oidc.clients._cache[service.client_id] = (read_at - 3 * CLIENT_CACHE_SECONDS, record)
+    clock.advance(seconds=3 * CLIENT_CACHE_SECONDS)
     again = asgi.request("POST", "/oauth/token", headers=basic(service.client_id, service.secret), data=form)
     assert not again.lane and again.status == 200
     # A secret rotated elsewhere stops working once the record is read again.

@@ -180,3 +180,27 @@ def test_steps_two_and_three_refuse_forged_forms(client, auth, make_user, servic
     post_form(client, "/security/compromised/revoke", {})
     assert client.post("/security/compromised/review", data={"csrf_token": "forged"}).status_code == 400
     assert events(services, "account:wizard:completed") == []
+
+
+def test_a_review_line_that_fails_says_so_and_is_logged(client, auth, make_user, services, caplog):
+    from idp.errors import StoreUnavailableError
+    from idp.security.review import ReviewItem
+
+    def broken(user):
+        raise RuntimeError("boom")
+
+    services.review.append(ReviewItem("Broken line", "security.index", broken))
+    person = make_user()
+    auth.sign_in(person.email, person.password)
+    with caplog.at_level("ERROR", logger="idp.security.wizard"):
+        page = client.get("/security/")
+    assert page.status_code == 200
+    assert "Broken line</td><td>Could not be checked</td>" in page.get_data(as_text=True)
+    assert [r.message for r in caplog.records] == ["a review item failed"]
+    # A store that does not answer is the page's 503, not a line.
+
+    def unavailable(user):
+        raise StoreUnavailableError("the database does not answer")
+
+    services.review[-1] = ReviewItem("Broken line", "security.index", unavailable)
+    assert client.get("/security/").status_code == 503
