@@ -41,6 +41,13 @@ class AuthenticationError(IdpError):
     code = "invalid_credentials"
 
 
+class PasswordLockedError(AuthenticationError):
+    """The account is locked after failed attempts: its password is refused until an unlock.
+    Only said to the signed-in owner (re-authentication); a sign-in gets AuthenticationError."""
+
+    code = "password_locked"
+
+
 class FlowError(IdpError):
     """The sign-in flow is unknown, expired or not at the step the request assumes."""
 

@@ -22,6 +22,7 @@ from idp.clock import Clock
 from idp.errors import N_
 from idp.errors import AuthenticationError
 from idp.errors import FlowError
+from idp.errors import PasswordLockedError
 from idp.errors import RateLimitedError
 from idp.errors import ValidationError
 from idp.events import EventRecorder
@@ -34,6 +35,10 @@ from idp.security.ratelimit import Hold
 from idp.security.ratelimit import RateLimiter
 from idp.security.sessions import BrowserSession
 from idp.security.sessions import SessionService
+from idp.standing import Act
+from idp.standing import first_factor_act
+from idp.standing import may
+from idp.standing import standing
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +52,8 @@ class FlowStore(Protocol):
     def get(self, digest: str) -> dict[str, Any] | None: ...
     def replace(self, digest: str, state: dict[str, Any]) -> bool: ...
     def take(self, digest: str) -> dict[str, Any] | None: ...
+    def claim(self, digest: str) -> tuple[dict[str, Any], int] | None: ...
+    def give_back(self, digest: str, state: dict[str, Any], ttl_ms: int) -> None: ...
 
 
 class PasswordPolicy(Protocol):
@@ -196,28 +203,42 @@ class SignInService:
         disabled and locked accounts all get the same AuthenticationError as a wrong password,
         after the same work. Only failures stay counted against the limits.
         """
-        flow = self.load(flow_id)
-        if flow.step not in ("password", "factor") or not flow.login:
-            raise FlowError("enter your e-mail address first")
-        held = self.ratelimit.hold("signin", ctx.ip, limit=self.ip_limit, window=self.ip_window)
+        # The attempt holds the flow (read and removed in one step) and gives it back unless it
+        # opens the session: two racing attempts never both complete, and a success costs no
+        # second round trip to take it.
+        flow, ttl_ms = self._claim(flow_id)
+        completing = False
         try:
-            self._password_allowed(flow, ctx)
-            if not password:
-                raise ValidationError(N_("Enter your password."), field="password")
-        except (ValidationError, FlowError):
-            self.ratelimit.release(held)  # no password was tried
-            raise
-        user = self.users.by_email(flow.login)
-        self._hold_account(user, flow.login, ctx, held)
-        verification = self.passwords.verify(user.password_hash if user else None, password)
-        if user is None or not verification.ok or not user.is_active or user.locked_at is not None:
-            self._refuse(user, flow.login, ctx, reason=_reason(user, verification.ok))
-            raise AuthenticationError("wrong e-mail or password")
-        if verification.needs_rehash and user.password_hash:
-            self._rehash(user, user.password_hash, password, ctx)
-        self._succeeded(user, held)
-        flow.user_id, flow.amr = user.id, ["pwd"]
-        return self._after_first_factor(flow, user, ctx)
+            if flow.step not in ("password", "factor") or not flow.login:
+                raise FlowError("enter your e-mail address first")
+            held = self.ratelimit.hold("signin", ctx.ip, limit=self.ip_limit, window=self.ip_window)
+            try:
+                self._password_allowed(flow, ctx)
+                if not password:
+                    raise ValidationError(N_("Enter your password."), field="password")
+            except (ValidationError, FlowError):
+                self.ratelimit.release(held)  # no password was tried
+                raise
+            user = self.users.by_email(flow.login)
+            self._hold_account(user, flow.login, ctx, held)
+            verification = self.passwords.verify(user.password_hash if user else None, password)
+            if user is None or not verification.ok or not may(user, Act.PASSWORD):
+                self._refuse(user, flow.login, ctx, reason=_reason(user, verification.ok))
+                raise AuthenticationError("wrong e-mail or password")
+            if verification.needs_rehash and user.password_hash:
+                self._rehash(user, user.password_hash, password, ctx)
+            self._succeeded(user, held)
+            flow.user_id, flow.amr = user.id, ["pwd"]
+            with self.unit():
+                flow.factors = [f.name for f in self.factors.for_user(user)]
+                if flow.factors:
+                    flow.step = "factor"
+                    return Outcome(flow)  # given back below, at its new step
+                completing = True
+                return self._complete(flow, user, ctx, taken=True)
+        finally:
+            if not completing:
+                self.flows.give_back(_digest(flow.id), flow.state(), ttl_ms)
 
     def factor_passed(self, flow_id: str | None, factor: str, amr: list[str], ctx: RequestContext) -> Outcome:
         """Called by a factor's page once it verified its proof; completes the sign-in."""
@@ -226,21 +247,23 @@ class SignInService:
             raise FlowError("this step is not expected now")
         with self.unit():
             user = self.users.get(flow.user_id)
-            if user is None or not user.is_active or user.locked_at is not None:
+            if not may(user, first_factor_act(flow.amr)):
                 raise FlowError("this sign-in has expired")
+            assert user is not None  # noqa: S101 - may() refuses a missing account
             flow.amr = sorted({*flow.amr, *amr, "mfa"})
             return self._complete(flow, user, ctx)
 
     def first_factor_passed(self, flow_id: str | None, user_id: int, amr: list[str], ctx: RequestContext) -> Outcome:
         """Complete a sign-in proven by something other than the password (a passkey with user
-        verification), found by the credential rather than a typed e-mail. Disabled and locked
-        accounts are refused with the same AuthenticationError as a wrong password."""
+        verification), found by the credential rather than a typed e-mail. A locked account
+        may (the lock stops the password only: idp.standing); a disabled or deleted one gets the
+        same AuthenticationError as a wrong password."""
         flow = self.load(flow_id)
         user = self.users.get(user_id)
-        if user is None or not user.is_active or user.locked_at is not None:
+        if user is None or not may(user, Act.PASSKEY):
             self.events.record_event(
                 EventTag.SIGNIN_FAILED, ctx=ctx, user_id=user.id if user else None, product=Product.SIGNIN,
-                details={"reason": "disabled" if user and not user.is_active else "locked", "amr": amr},
+                details={"reason": str(standing(user)), "amr": amr},
             )
             raise AuthenticationError("this account cannot sign in")
         self.lockout.register_success(user)
@@ -255,7 +278,7 @@ class SignInService:
         as after a password, so the account's factors, the lockout reset, the session and the
         sign-in event stay in one place. `extra` is kept on the session (the connection used)."""
         flow = self.load(flow_id)
-        if not user.is_active or user.locked_at is not None:
+        if not may(user, Act.SSO):
             raise FlowError("this account cannot sign in now")
         self.lockout.register_success(user)
         flow.login = flow.login or user.email
@@ -281,6 +304,8 @@ class SignInService:
         Limited like sign-in (failures per IP, and per IP on this account); a wrong password
         counts toward the account's lockout.
         """
+        if not may(user, Act.PASSWORD):
+            raise PasswordLockedError("the password is locked until the account is unlocked")
         held = self.ratelimit.hold("signin", ctx.ip, limit=self.ip_limit, window=self.ip_window)
         self._hold_account(user, user.email, ctx, held)
         verification = self.passwords.verify(user.password_hash, password)
@@ -318,8 +343,7 @@ class SignInService:
     def _succeeded(self, user: User, held: Hold) -> None:
         """The right password: this attempt was no failure, and the account's failures (from
         every IP) are forgotten, as after an unlock."""
-        self.ratelimit.release(held)
-        self.lockout.register_success(user)
+        self.lockout.register_success(user, release=held)
 
     def _after_first_factor(self, flow: Flow, user: User, ctx: RequestContext) -> Outcome:
         """Ask for a second factor when the account has one, else open the session."""
@@ -331,8 +355,17 @@ class SignInService:
                 return Outcome(flow)
             return self._complete(flow, user, ctx)
 
-    def _complete(self, flow: Flow, user: User, ctx: RequestContext) -> Outcome:
-        if self.flows.take(_digest(flow.id)) is None:
+    def _claim(self, flow_id: str | None) -> tuple[Flow, int]:
+        if not flow_id or len(flow_id) > 64:
+            raise FlowError("this sign-in has expired")
+        claimed = self.flows.claim(_digest(flow_id))
+        if claimed is None:
+            raise FlowError("this sign-in has expired")
+        state, ttl_ms = claimed
+        return Flow(id=flow_id, **state), ttl_ms
+
+    def _complete(self, flow: Flow, user: User, ctx: RequestContext, *, taken: bool = False) -> Outcome:
+        if not taken and self.flows.take(_digest(flow.id)) is None:
             raise FlowError("this sign-in has already completed")
         session_id, session = self.sessions.create(
             user.id, ctx, amr=flow.amr, extra=flow.extra.get("session_extra") or None
@@ -363,6 +396,4 @@ def _reason(user: User | None, password_ok: bool) -> str:
         return "unknown_account"
     if not password_ok:
         return "password"
-    if not user.is_active:
-        return "disabled"
-    return "locked"
+    return str(standing(user))  # locked or disabled

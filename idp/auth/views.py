@@ -22,6 +22,7 @@ from idp.auth.service import Flow
 from idp.auth.service import Outcome
 from idp.errors import AuthenticationError
 from idp.errors import FlowError
+from idp.errors import PasswordLockedError
 from idp.errors import ValidationError
 from idp.web.current import request_context
 from idp.web.current import services
@@ -126,6 +127,11 @@ def reauth() -> str | BaseResponse | tuple[str, int]:
                 services().signin.reauthenticate(
                     current_user.user, current_user.session, form.password.data or "", request_context()
                 )
+            except PasswordLockedError:
+                form.password.errors.append(_(
+                    "Your password is locked after too many failed attempts. Confirm it is you another"
+                    " way, or unlock it with the link sent to your e-mail address."
+                ))
             except AuthenticationError:
                 form.password.errors.append(_("Wrong password."))
             else:

@@ -47,6 +47,8 @@ from idp.model import Role
 from idp.model import User
 from idp.security.ratelimit import RateLimiter
 from idp.settings import FederationSettings
+from idp.standing import Act
+from idp.standing import may
 from idp.stores.federation import Connection
 from idp.stores.federation import Link
 from idp.stores.federation import RedisFederationStore
@@ -288,7 +290,7 @@ class FederationService(ConnectionAdmin):
         flow_id = record.get("flow_id")
         if link is not None:
             user = self.users.get(link.user_id)
-            if user is None or not user.is_active or user.locked_at is not None:
+            if user is None or not may(user, Act.SSO):
                 raise FederationError("account_unavailable")
             self.sql.touch_link(link.id, self.clock.now())
             return CallbackResult("signed_in", outcome=self._sign_in(flow_id, user, connection, namespace, amr, ctx))
@@ -403,7 +405,7 @@ class FederationService(ConnectionAdmin):
         connection = self.sql.get(int(record["connection_id"]))
         if user is None or connection is None or not connection.enabled:
             raise FlowError("this code has expired")
-        if not user.is_active or user.locked_at is not None:
+        if not may(user, Act.SSO):
             raise FederationError("account_unavailable")
         self._link(user, connection, record["namespace"], record["subject"], record["label"], ctx, via="mailbox_code")
         return self._sign_in(record.get("flow_id"), user, connection, record["namespace"], list(record["amr"]), ctx)

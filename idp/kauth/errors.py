@@ -31,6 +31,13 @@ class DeviceAuthError(KauthError):
     code = "invalid_signature"
 
 
+class AccountUnavailableError(KauthError):
+    """The device is genuine, but its account may not act (disabled or deleted: idp.standing)."""
+
+    status = 403
+    code = "account_unavailable"
+
+
 class InvalidEnrolmentTokenError(KauthError):
     status = 401
     code = "invalid_token"

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField
-from wtforms import PasswordField
 from wtforms.validators import AnyOf
-from wtforms.validators import DataRequired
-from wtforms.validators import Length
 
 
 class ApprovalForm(FlaskForm):  # type: ignore[misc]
@@ -18,11 +14,5 @@ class ApprovalForm(FlaskForm):  # type: ignore[misc]
 
 
 class RemoveForm(FlaskForm):  # type: ignore[misc]
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            DataRequired(_l("Enter your password.")),
-            Length(max=1024, message=_l("This password is too long.")),
-        ],
-        render_kw={"autocomplete": "current-password"},
-    )
+    """Confirms a removal; who is asking was proven by a recent sign-in or re-authentication
+    (with whichever way the account has: password, second factor, directory)."""

@@ -29,6 +29,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
     texts = {
         400: "Malformed request (header, JSON or field).",
         401: "Not authenticated: unknown_device, invalid_signature, stale_request, replayed_request, invalid_token.",
+        403: "account_unavailable: the device's account is disabled or deleted.",
         404: "Unknown challenge.",
         409: "already_answered, or too_many_devices.",
         410: "device_removed (with the signed notice) or challenge_expired.",
@@ -61,12 +62,13 @@ def document(server_url: str) -> dict[str, Any]:
                 "get": {
                     "operationId": "device", "summary": "This device, or 410 with the signed removal notice.",
                     "parameters": [_DEVICE, *_SIGNED],
-                    "responses": {"200": {"description": "Active."}, **_errors(400, 401, 410, 429)},
+                    "responses": {"200": {"description": "Active."}, **_errors(400, 401, 403, 410, 429)},
                 },
                 "delete": {
                     "operationId": "unenrol", "summary": "The device removes itself.",
                     "parameters": [_DEVICE, *_SIGNED],
-                    "responses": {"200": {"description": "Removed; the signed notice."}, **_errors(400, 401, 410, 429)},
+                    "responses": {"200": {"description": "Removed; the signed notice."},
+                                  **_errors(400, 401, 403, 410, 429)},
                 },
             },
             "/challenges": {"get": {
@@ -74,7 +76,7 @@ def document(server_url: str) -> dict[str, Any]:
                 "summary": "The pending approval request of the account (at most one), with three numbers.",
                 "parameters": [_DEVICE, *_SIGNED],
                 "responses": {"200": {"description": "Pending requests.", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Challenges"}}}}, **_errors(400, 401, 410, 429)},
+                    "schema": {"$ref": "#/components/schemas/Challenges"}}}}, **_errors(400, 401, 403, 410, 429)},
             }},
             "/challenges/{challenge_id}/answer": {"post": {
                 "operationId": "answer",
@@ -87,7 +89,7 @@ def document(server_url: str) -> dict[str, Any]:
                     "schema": {"$ref": "#/components/schemas/Answer"}}}},
                 "responses": {"200": {"description": "Recorded.", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/Answered"}}}},
-                    **_errors(400, 401, 404, 409, 410, 413, 429)},
+                    **_errors(400, 401, 403, 404, 409, 410, 413, 429)},
             }},
         },
         "components": {"schemas": {

@@ -23,6 +23,7 @@ from idp.events import EventRecorder
 from idp.events import EventTag
 from idp.events import Product
 from idp.kauth import crypto
+from idp.kauth.errors import AccountUnavailableError
 from idp.kauth.errors import AlreadyAnsweredError
 from idp.kauth.errors import ApprovalBusyError
 from idp.kauth.errors import ApprovalCappedError
@@ -53,6 +54,8 @@ from idp.mail import MailService
 from idp.model import RequestContext
 from idp.model import User
 from idp.settings import KauthSettings
+from idp.standing import Act
+from idp.standing import may
 from idp.useragent import describe
 
 log = logging.getLogger(__name__)
@@ -172,7 +175,7 @@ class KauthService:
         if record is None or record["expires_ms"] <= self._now_ms():
             raise InvalidEnrolmentTokenError("this enrolment link is unknown, used or expired")
         user = self.users.get(int(record["user_id"]))
-        if user is None or not user.is_active:
+        if user is None or not may(user, Act.KAUTH_DEVICE):
             raise InvalidEnrolmentTokenError("this enrolment link is unknown, used or expired")
         count = self.devices.count_active(user.id)
         if count >= self.settings.max_devices:
@@ -232,6 +235,8 @@ class KauthService:
         if not self.state.claim_nonce(device.id, nonce, 2 * self.settings.clock_skew + 1):
             self._refused(device, ctx, "replay")
             raise DeviceAuthError("this request was already received", code="replayed_request")
+        if not may(self.users.get(device.user_id), Act.KAUTH_DEVICE):
+            raise AccountUnavailableError("this device's account cannot act now")
         now = self.clock.now()
         if device.last_seen_at is None or now - device.last_seen_at > dt.timedelta(minutes=1):
             self.devices.touch(device.id, now)

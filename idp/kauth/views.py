@@ -24,7 +24,6 @@ from werkzeug.wrappers import Response as BaseResponse
 from idp.auth.service import Flow
 from idp.auth.views import FLOW_KEY
 from idp.auth.views import finish
-from idp.errors import AuthenticationError
 from idp.errors import FlowError
 from idp.errors import NotFoundError
 from idp.kauth import fresh_recovery_codes
@@ -36,6 +35,8 @@ from idp.kauth.forms import RemoveForm
 from idp.kauth.service import AMR
 from idp.kauth.service import KauthService
 from idp.model import User
+from idp.standing import first_factor_act
+from idp.standing import may
 from idp.web.current import recent_auth_required
 from idp.web.current import request_context
 from idp.web.current import services
@@ -112,8 +113,11 @@ def enrol_status() -> Response:
 
 
 @bp.route("/security/kauth/devices/<device_id>/remove", methods=["GET", "POST"])
-@login_required  # type: ignore[untyped-decorator]
+@recent_auth_required
 def remove(device_id: str) -> str | BaseResponse | tuple[str, int]:
+    # A recent proof of who this is, with any way the account has (the re-authentication page
+    # offers the password, a second factor and the organisation's directory): an account without
+    # a password can remove a device too, and no try here counts toward a lockout.
     user = current_user.user
     device = next((d for d in kauth().devices_of(user) if d.id == device_id), None)
     if device is None:
@@ -121,22 +125,15 @@ def remove(device_id: str) -> str | BaseResponse | tuple[str, int]:
         return redirect(url_for("kauth.devices"))
     form = RemoveForm()
     if request.method == "POST":
-        if form.validate_on_submit():
-            ctx = request_context()
-            try:
-                services().signin.reauthenticate(user, current_user.session, form.password.data or "", ctx)
-            except AuthenticationError:
-                form.password.errors.append(_("Wrong password."))
-            else:
-                try:
-                    kauth().remove_device(user, device.id, ctx)
-                except NotFoundError as exc:
-                    flash(translate_error(exc), "warning")
-                else:
-                    flash(_("%(device)s was removed. It can no longer approve your sign-ins.", device=device.name),
-                          "success")
-                return redirect(url_for("kauth.devices"))
-        return render_template("kauth/remove.html", form=form, device=device), 401
+        if not form.validate_on_submit():
+            return render_template("kauth/remove.html", form=form, device=device), 400
+        try:
+            kauth().remove_device(user, device.id, request_context())
+        except NotFoundError as exc:
+            flash(translate_error(exc), "warning")
+        else:
+            flash(_("%(device)s was removed. It can no longer approve your sign-ins.", device=device.name), "success")
+        return redirect(url_for("kauth.devices"))
     return render_template("kauth/remove.html", form=form, device=device)
 
 
@@ -167,7 +164,7 @@ def _flow_and_user() -> tuple[Flow, User] | None:
     if flow.step != "factor" or "kauth" not in flow.factors or flow.user_id is None:
         return None
     user = services().users.get(flow.user_id)
-    return (flow, user) if user is not None and user.is_active else None
+    return (flow, user) if user is not None and may(user, first_factor_act(flow.amr)) else None
 
 
 def _others(flow: Flow) -> list[Any]:

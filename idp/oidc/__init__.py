@@ -67,7 +67,7 @@ def build(container: Any) -> OidcExtension:
         issuer=issuer, clients=clients, keys=keys, tokens=tokens, consents=SqlConsentStore(db),
         redis=redis_store, events=events, clock=clock, users=container.users,
         code_lifetime=conf.authorization_code_lifetime, request_ttl=settings.session.signin_flow_ttl * 2,
-        session_lifetime=settings.session.absolute_lifetime, unit=db.unit,
+        session_lifetime=settings.session.absolute_lifetime, unit=db.unit, subjects=(subjects := SqlSubjects(db)),
     )
     backchannel = BackchannelLogout(
         tokens=tokens, clients=clients, redis=redis_store, users=container.users, events=events,
@@ -75,7 +75,7 @@ def build(container: Any) -> OidcExtension:
     )
     return OidcExtension(
         issuer=issuer, algorithms=list(keys.algorithms), service=service, server=None, clients=clients,
-        keys=keys, tokens=tokens, subjects=SqlSubjects(db), backchannel=backchannel,
+        keys=keys, tokens=tokens, subjects=subjects, backchannel=backchannel,
         trusted_proxies=settings.server.trusted_proxies,
     )
 

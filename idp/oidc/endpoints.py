@@ -12,6 +12,8 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
 from idp.events import EventTag
 from idp.oidc.records import RefreshRecord
+from idp.standing import Act
+from idp.standing import may
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
@@ -88,7 +90,21 @@ class IdpIntrospectionEndpoint(IntrospectionEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS: ClassVar[list[str]] = AUTH_METHODS
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> FoundToken | None:
-        return _find(self.server, token_string, token_type_hint)
+        found = _find(self.server, token_string, token_type_hint)
+        if found is None or not self._account_may(found):
+            return None  # inactive
+        return found
+
+    def _account_may(self, token: FoundToken) -> bool:
+        """A person's token is active only while the account may use it (idp.standing); a
+        service's token (no auth_time) speaks for no account."""
+        service = self.server.oidc
+        if token.claims is not None:
+            if "auth_time" not in token.claims:
+                return True
+            return may(service.subjects.by_subject(str(token.claims.get("sub"))), Act.ACCESS_TOKEN)
+        assert token.record is not None  # noqa: S101 - a FoundToken has claims or a record
+        return may(service.users.get(token.record.user_id), Act.REFRESH_TOKEN)
 
     def authenticate_token(self, request: Any, client: Any) -> FoundToken | None:
         self.check_params(request, client)

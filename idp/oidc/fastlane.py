@@ -45,6 +45,8 @@ from idp.oidc.tokens import digest
 from idp.oidc.tokens import narrowed_scope
 from idp.oidc.tokens import token_event_details
 from idp.oidc.tokens import wants_refresh
+from idp.standing import Act
+from idp.standing import may
 
 if TYPE_CHECKING:
     from idp.oidc import OidcExtension
@@ -257,7 +259,7 @@ class FastLane:
             return None
         assert self.store is not None  # noqa: S101 - checked by handle()
         user = await self.store.user_by_subject(str(body.get("sub")))
-        if user is None or not user.is_active:
+        if user is None or not may(user, Act.ACCESS_TOKEN):
             return None
         return _json(claims_mod.released(user, str(body.get("scope", "")), body.get("userinfo_claims")))
 
@@ -295,6 +297,10 @@ class FastLane:
             return None
         if claims.get("client_id") != client.client_id and client.record.kind != "service":
             return None
+        if "auth_time" in claims:  # a person's token: active only while the account may use it
+            assert self.store is not None  # noqa: S101 - checked by handle()
+            if not may(await self.store.user_by_subject(str(claims.get("sub"))), Act.ACCESS_TOKEN):
+                return None  # the views answer (inactive)
         return _json(access_token_introspection(claims))
 
     # -- tokens that are issued ---------------------------------------------------------------
@@ -349,7 +355,7 @@ class FastLane:
         if found is None:
             return None
         record, user = found
-        if record.client_id != client.client_id or not self.tokens.is_live(record) or not user.is_active:
+        if record.client_id != client.client_id or not self.tokens.is_live(record) or not may(user, Act.REFRESH_TOKEN):
             return None
         scope = narrowed_scope(record.scope, requested)
         if scope is None:

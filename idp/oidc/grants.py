@@ -27,6 +27,8 @@ from idp.oidc.tokens import GrantContext
 from idp.oidc.tokens import Issued
 from idp.oidc.tokens import narrowed_scope
 from idp.oidc.tokens import wants_refresh
+from idp.standing import Act
+from idp.standing import may
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
@@ -149,8 +151,11 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         """Already gone: redeem_code took it atomically."""
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> Any:
+        # The code was issued to a signed-in browser moments ago: the same rule as its session.
         user = _oidc(self).users.get(authorization_code.user_id)
-        return user if user is not None and user.is_active else None
+        if not may(user, Act.BROWSER_SESSION):
+            raise InvalidGrantError("the account of this code cannot act")
+        return user
 
     def generate_token(self, user: Any = None, scope: str | None = None, grant_type: str | None = None,
                        expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
@@ -211,7 +216,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
     def authenticate_user(self, refresh_token: Any) -> Any:
         user = _oidc(self).users.get(refresh_token.record.user_id)
-        return user if user is not None and user.is_active else None
+        if not may(user, Act.REFRESH_TOKEN):
+            # The token speaks for an account that may not act (disabled or deleted): as good as
+            # revoked, so invalid_grant (Authlib would answer invalid_request for a missing user).
+            raise InvalidGrantError("the account of this token cannot act")
+        return user
 
     def generate_token(self, user: Any = None, scope: str | None = None, grant_type: str | None = None,
                        expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:

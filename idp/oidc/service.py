@@ -59,9 +59,10 @@ class OidcService:
         self, *, issuer: str, clients: ClientService, keys: KeyService, tokens: TokenService,
         consents: SqlConsentStore, redis: RedisOidcStore, events: EventRecorder, clock: Clock,
         users: Any, code_lifetime: int, request_ttl: int, session_lifetime: int,
-        unit: Callable[[], AbstractContextManager[None]] = nullcontext,
+        unit: Callable[[], AbstractContextManager[None]] = nullcontext, subjects: Any = None,
     ) -> None:
-        self.users = users
+        # The accounts by id, and by the subject that tokens carry (`by_subject`, never cached).
+        self.users, self.subjects = users, subjects
         # One SQL transaction for every store call of a token or endpoint request (the
         # database's `unit()`): one commit, and no token without its event row.
         self.unit = unit

@@ -33,6 +33,8 @@ from idp.oidc.keys import JWKS_MAX_AGE
 from idp.oidc.models import EndUser
 from idp.oidc.server import HTTPS_REQUIRED
 from idp.oidc.service import OidcService
+from idp.standing import Act
+from idp.standing import may
 from idp.web.current import request_context
 from idp.web.current import services
 from idp.web.plumbing import clear_session_cookie
@@ -331,7 +333,7 @@ def userinfo() -> Response:
     if "openid" not in str(body.get("scope", "")).split():
         return _bearer_error(403, "insufficient_scope", "the token was not granted the openid scope")
     user = services().ext["oidc"].subjects.by_subject(str(body.get("sub")))
-    if user is None or not user.is_active:
+    if user is None or not may(user, Act.ACCESS_TOKEN):
         return _bearer_error(401, "invalid_token", "the account is no longer active")
     claims = claims_mod.released(user, str(body.get("scope", "")), body.get("userinfo_claims"))
     return _no_store(jsonify(claims))

@@ -13,13 +13,14 @@ from idp.events import Product
 from idp.mail import MailService
 from idp.model import RequestContext
 from idp.model import User
+from idp.security.ratelimit import Hold
 
 
 class FailureCounter(Protocol):
     def key(self, user_id: int | None, login: str) -> str: ...
     def add(self, key: str, window: int) -> int: ...
     def get(self, key: str) -> int: ...
-    def reset(self, key: str) -> None: ...
+    def reset(self, key: str, *, give_back: tuple[str, str, str] | None = None) -> None: ...
 
 
 class LockStore(Protocol):
@@ -64,8 +65,11 @@ class LockoutService:
             failures=count, ip=ctx.ip, unlock_url=self.unlock_link(user, now) if self.unlock_link else "",
         )
 
-    def register_success(self, user: User) -> None:
-        self.counter.reset(self.counter.key(user.id, user.email))
+    def register_success(self, user: User, *, release: Hold | None = None) -> None:
+        """Forget the account's failures; with `release`, also give back the place the attempt
+        held in a rate-limit window (the same round trip)."""
+        give_back = (release.scope, release.subject, release.ticket) if release else None
+        self.counter.reset(self.counter.key(user.id, user.email), give_back=give_back)
 
     def unlock(self, user: User, ctx: RequestContext, *, actor_id: int | None, how: str) -> bool:
         """Unlock and forget past failures; recorded with who did it (`how`: admin, link, cli)."""

@@ -103,11 +103,21 @@ class RedisFailureCounter:
         return int(self.r.get(key) or 0)
 
     @unavailable_is_503
-    def reset(self, key: str) -> None:
+    def reset(self, key: str, *, give_back: tuple[str, str, str] | None = None) -> None:
         """Forget the account's failures: its count, and its failures per IP that the sign-in
         limit holds (a success, an unlock, a password set through the unlock link). Both keys
-        share the account's hash tag, so one DEL removes them on a Cluster too."""
-        self.r.delete(key, by_ip_key(key))
+        share the account's hash tag, so one DEL removes them on a Cluster too. `give_back`
+        (scope, subject, ticket) also removes a rate-limit hit (`RedisRateLimiter.give_back`),
+        in the same round trip (a pipeline, not a transaction: its key is in another slot)."""
+        if give_back is None:
+            self.r.delete(key, by_ip_key(key))
+            return
+        scope, subject, ticket = give_back
+        pipe = self.r.pipeline(transaction=False)
+        pipe.delete(key)  # one key per DEL: a Cluster pipeline takes no multi-key DEL
+        pipe.delete(by_ip_key(key))
+        pipe.zrem(self.keys.ratelimit(scope, subject), ticket)
+        pipe.execute()
 
 
 class RedisRateLimiter:

@@ -20,6 +20,8 @@ from flask_login import current_user
 from idp.model import RequestContext
 from idp.model import User
 from idp.security.sessions import BrowserSession
+from idp.standing import Act
+from idp.standing import may
 
 if TYPE_CHECKING:
     from idp.container import Container
@@ -69,7 +71,7 @@ def load_from_cookie(_request: Any) -> SignedIn | None:
         session = container.sessions.resolve(sid, request_context())
         if session is not None:
             user = container.users.get(session.user_id)
-            if user is not None and user.is_active:
+            if user is not None and may(user, Act.BROWSER_SESSION):
                 signed_in = SignedIn(user, session)
         if signed_in is None:
             g.clear_session_cookie = True

@@ -167,6 +167,28 @@ def test_flows_complete_once(client, keys):
     assert json.loads(json.dumps(flows.get("f1"))) is None
 
 
+def test_a_claimed_flow_is_gone_until_given_back_with_the_lifetime_it_had_left(client, keys):
+    flows = RedisFlowStore(client, keys)
+    flows.put("f2", {"step": "password"}, ttl=60)
+    state, ttl_ms = flows.claim("f2")
+    assert state == {"step": "password"} and 58_000 < ttl_ms <= 60_000
+    assert flows.claim("f2") is None and flows.get("f2") is None  # a racing attempt finds nothing
+    flows.give_back("f2", {"step": "factor"}, ttl_ms)
+    assert flows.get("f2") == {"step": "factor"}
+    assert ttl_ms - 2000 < client.pttl(keys.flow("f2")) <= ttl_ms
+    assert flows.claim("nope") is None
+    _, left = flows.claim("f2")
+    flows.give_back("f2", {"step": "x"}, 0)  # no lifetime left: it stays gone
+    assert flows.get("f2") is None and left > 0
+    # The sign-in limits: the failures cleared and a held place given back, in one call.
+    counter, limiter = RedisFailureCounter(client, keys), RedisRateLimiter(client, keys)
+    _, ticket = limiter.take("signin", "192.0.2.9", limit=5, window_ms=60_000, now_ms=1)
+    key = counter.key(42, "ada@example.com")
+    counter.add(key, 60)
+    counter.reset(key, give_back=("signin", "192.0.2.9", ticket))
+    assert counter.get(key) == 0 and client.zcard(keys.ratelimit("signin", "192.0.2.9")) == 0
+
+
 def test_kauth_enrolment_challenges_and_nonces(client, keys):
     from idp.kauth.model import Challenge
 

@@ -12,7 +12,6 @@ from idp.errors import NotFoundError
 from idp.errors import RateLimitedError
 from idp.errors import ValidationError
 from idp.model import RequestContext
-from idp.model import UserStatus
 from idp.security.credentials.service import TOKEN_PREFIX
 from idp.security.credentials.service import InsufficientScopeError
 from idp.security.credentials.service import InvalidTokenError
@@ -110,17 +109,29 @@ def test_nobody_revokes_another_persons_app_password(credentials, holder, make_u
     assert credentials.check_app_password(holder.user.email, secret, CTX).id == holder.user.id
 
 
-def test_a_locked_or_disabled_account_cannot_use_its_app_passwords(credentials, holder, services):
+@pytest.mark.parametrize("standing", ["active", "locked", "disabled", "deleted"])
+def test_app_passwords_and_api_tokens_follow_the_account_standing(credentials, holder, services, standing):
+    # Decision 0609: a lock (someone guessing the password) stops neither; a disable stops both.
+    from idp.security.credentials.service import InvalidTokenError
+    from tests.standing import put_in
+    from tests.standing import works
+
     _item, secret = credentials.create_app_password(holder.user, "Phone", CTX)
-    services.users.lock(holder.user.id, services.clock.now())
-    with pytest.raises(AuthenticationError):
-        credentials.check_app_password(holder.user.email, secret, CTX)
-    services.users.unlock(holder.user.id, services.clock.now())
-    services.accounts.set_status(services.users.get(holder.user.id), UserStatus.DISABLED)
-    with pytest.raises(AuthenticationError):
-        credentials.check_app_password(holder.user.email, secret, CTX)
-    reasons = [e["details"]["reason"] for e in events(services, "account:app_password:refused")]
-    assert reasons == ["locked", "disabled"]
+    _token, bearer = credentials.create_api_token(holder.user, "Script", ["account:read"], 30, CTX)
+    put_in(services, holder.user.id, standing)
+    if works("app_password", standing):
+        assert credentials.check_app_password(holder.user.email, secret, CTX).id == holder.user.id
+    else:
+        with pytest.raises(AuthenticationError):
+            credentials.check_app_password(holder.user.email, secret, CTX)
+    if works("api_token", standing):
+        assert credentials.check_api_token(bearer, CTX)[0].id == holder.user.id
+    else:
+        with pytest.raises(InvalidTokenError):
+            credentials.check_api_token(bearer, CTX)
+    if standing == "disabled":
+        assert [e["details"]["reason"] for e in events(services, "account:app_password:refused")] == ["disabled"]
+        assert [e["details"]["reason"] for e in events(services, "account:api_token:refused")] == ["disabled"]
 
 
 def test_app_password_failures_do_not_lock_the_account_but_stop_the_address(credentials, holder, services):

@@ -61,21 +61,28 @@ def test_pages_need_a_signed_in_person(client):
     assert client.get("/security/kauth/add/status?h=x").status_code == 302
 
 
-def test_removal_asks_the_password_then_tells_everyone(auth, client, make_user, phone_for, services, kauth):
+def test_removal_needs_a_recent_proof_by_any_way_then_tells_everyone(auth, client, make_user, phone_for, services,
+                                                                      kauth, clock):
     person = signed_in(auth, make_user)
     phone = phone_for(person, name="Old phone")
     url = f"/security/kauth/devices/{phone.device_id}/remove"
+    # A sign-in long ago is not enough: the re-authentication page asks (password, second factor
+    # or directory, whichever the account has), then comes back here.
+    clock.advance(seconds=services.settings.security.recent_auth_max_age + 1)
+    stale = client.get(url)
+    assert stale.status_code == 302 and stale.headers["Location"].startswith("/reauth?next=")
+    token = csrf_of(client.get("/").get_data(as_text=True))  # any page's token
+    assert client.post(url, data={"csrf_token": token}).status_code == 302
+    assert kauth.devices_of(services.users.get(person.id)) != []
+    [session] = services.sessions.list(person.id)
+    services.sessions.reauthenticated(session, ["otp"])  # e.g. an authenticator app on /reauth/factor
     page = client.get(url)
     assert page.status_code == 200 and "Old phone" in page.get_data(as_text=True)
-    token = csrf_of(page.get_data(as_text=True))
+    assert 'type="password"' not in page.get_data(as_text=True)
+    forged = client.post(url, data={"csrf_token": "forged"})
+    assert forged.status_code == 400 and kauth.devices_of(services.users.get(person.id)) != []
 
-    wrong = client.post(url, data={"csrf_token": token, "password": "not it"})
-    assert wrong.status_code == 401 and "Wrong password." in wrong.get_data(as_text=True)
-    assert kauth.devices_of(services.users.get(person.id)) != []
-    empty = client.post(url, data={"csrf_token": token, "password": ""})
-    assert empty.status_code == 401
-
-    done = client.post(url, data={"csrf_token": token, "password": person.password})
+    done = client.post(url, data={"csrf_token": csrf_of(page.get_data(as_text=True))})
     assert done.status_code == 302 and done.headers["Location"] == "/security/kauth"
     assert kauth.devices_of(services.users.get(person.id)) == []
     [event] = events(services, "kauth:device:removed")

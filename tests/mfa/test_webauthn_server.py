@@ -286,17 +286,30 @@ def test_a_passkey_answer_works_once(make_user, enrol, client, app, services):
     assert len(services.sessions.list(person.id)) == 1
 
 
-def test_a_locked_account_cannot_sign_in_with_a_passkey(make_user, enrol, client, services):
+@pytest.mark.parametrize("standing", ["locked", "disabled"])
+def test_a_passkey_signs_a_locked_account_in_but_not_a_disabled_one(make_user, enrol, client, services, standing):
+    # Decision 0609: the lock stops the password that was being guessed, not a passkey.
+    from tests.standing import put_in
+    from tests.standing import works
+
     person = make_user()
     soft = enrol.key(person, kind="passkey")
-    user = services.users.get(person.id)
-    for _ in range(user.lockout_threshold):
-        services.lockout.register_failure(user, user.email, CTX)
+    if standing == "locked":
+        user = services.users.get(person.id)
+        for _ in range(user.lockout_threshold):  # locked the way a guesser locks it
+            services.lockout.register_failure(user, user.email, CTX)
+        assert services.users.get(person.id).locked_at is not None
+    else:
+        put_in(services, person.id, standing)
     token, options = _passkey_page(client)
     response = _answer(client, "/login/passkey", token, soft.get(options))
-    assert response.status_code == 401
-    assert "This account cannot sign in." in response.get_data(as_text=True)
-    assert services.sessions.list(person.id) == []
+    if works("passkey", standing):
+        assert response.status_code == 302 and response.headers["Location"] == "/"
+        assert len(services.sessions.list(person.id)) == 1
+    else:
+        assert response.status_code == 401
+        assert "This account cannot sign in." in response.get_data(as_text=True)
+        assert services.sessions.list(person.id) == []
 
 
 def test_the_passkey_page_refuses_a_post_without_csrf(client):

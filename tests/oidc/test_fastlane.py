@@ -584,8 +584,8 @@ def test_a_disabled_account_cannot_refresh(asgi: AsgiClient, flow: Any, rp: Any,
     services.users.set_status(person.id, UserStatus.DISABLED, services.clock.now())
     answer = asgi.request("POST", "/oauth/token", headers=basic(rp.client_id, rp.secret),
                           data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
-    # Authlib's answer: no active person behind the token.
-    assert not answer.lane and answer.status == 400 and answer.json()["error"] == "invalid_request"
+    # No account that may act behind the token: as good as revoked (decision 0609).
+    assert not answer.lane and answer.status == 400 and answer.json()["error"] == "invalid_grant"
 
 
 def test_without_offline_access_a_client_that_always_refreshes_still_rotates(
@@ -797,3 +797,49 @@ def test_behind_a_tls_proxy_the_lane_answers_as_the_views_do(asgi: AsgiClient, s
     # A forwarded scheme the proxy did not set (two values, one proxy: the rightmost counts).
     forged = asgi.request("POST", "/oauth/token", headers=proxied | {"X-Forwarded-Proto": "https, http"}, data=form)
     assert not forged.lane and forged.status == 400
+
+
+def test_forged_bearer_tokens_cost_no_sql(asgi: AsgiClient, flow: Any, rp: Any, person: Any, oidc: Any,
+                                          services: Any, warm: Any, clock: Any) -> None:
+    import base64 as b64
+    import json as js
+
+    from sqlalchemy import event
+
+    from idp.oidc.keys import RELOAD_ON_MISS
+
+    token = flow.tokens(rp, person, scope="openid profile")["access_token"]
+    warm()
+    head, body, signature = token.split(".")
+
+    def encoded(value: dict[str, Any]) -> str:
+        return b64.urlsafe_b64encode(js.dumps(value).encode()).rstrip(b"=").decode()
+
+    header = js.loads(b64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    forged = [
+        f"{head}.{body}.{signature[:-6]}AAAAAA",                          # a bad signature on our kid
+        f"{encoded(header | {'kid': 'unknown-kid'})}.{body}.{signature}",  # a kid we never made
+        f"{encoded(header | {'alg': 'none'})}.{body}.",                    # no signature at all
+        "a.b.c", "not a token",
+    ]
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(services.db.engine, "before_cursor_execute", record)
+    try:
+        for i in range(40):
+            answer = asgi.request("GET", "/oauth/userinfo", headers=bearer(forged[i % len(forged)]))
+            assert answer.status == 401
+        quiet = len(seen)
+        # Past the reload interval, one forged token with an unknown kid reads the keys once; the
+        # next ones, within the interval, read nothing.
+        clock.advance(seconds=RELOAD_ON_MISS + 1)
+        for _ in range(20):
+            assert asgi.request("GET", "/oauth/userinfo", headers=bearer(forged[1])).status == 401
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", record)
+    assert quiet == 0, seen
+    assert 1 <= len(seen) <= 2, seen  # the keys (and their activation) read once
+    assert asgi.request("GET", "/oauth/userinfo", headers=bearer(token)).status == 200

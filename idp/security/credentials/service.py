@@ -28,6 +28,9 @@ from idp.mail import MailService
 from idp.model import RequestContext
 from idp.model import User
 from idp.security.ratelimit import RateLimiter
+from idp.standing import Act
+from idp.standing import may
+from idp.standing import standing
 from idp.useragent import describe
 
 TOKEN_PREFIX = "idp_pat_"  # noqa: S105 - the public, scannable prefix of every API token
@@ -283,10 +286,8 @@ class CredentialService:
             reason = "wrong"
         elif record["revoked_at"] is not None:
             reason = "revoked"
-        elif not user.is_active:
-            reason = "disabled"
-        elif user.locked_at is not None:
-            reason = "locked"
+        elif not may(user, Act.APP_PASSWORD):
+            reason = str(standing(user))
         if reason is not None or user is None or record is None:
             self._refused(
                 EventTag.APP_PASSWORD_REFUSED, user.id if user else None, ctx,
@@ -359,7 +360,7 @@ class CredentialService:
     def check_api_token(self, token: str, ctx: RequestContext, scope: str | None = None) -> tuple[User, ApiToken]:
         """The account and token behind a bearer token, if it is live and allows `scope`.
 
-        Malformed, unknown, expired, revoked tokens and tokens of a disabled or locked account
+        Malformed, unknown, expired, revoked tokens and tokens of a disabled or deleted account
         raise InvalidTokenError and count as failures from the client's IP; a live token
         without the scope raises InsufficientScopeError. Refusals of a known token are recorded.
         """
@@ -375,10 +376,8 @@ class CredentialService:
             reason = "revoked"
         elif self.clock.now() >= item.expires_at:
             reason = "expired"
-        elif user is None or not user.is_active:
-            reason = "disabled"
-        elif user.locked_at is not None:
-            reason = "locked"
+        elif not may(user, Act.API_TOKEN):
+            reason = str(standing(user))
         if reason is not None or user is None:
             self._refused(EventTag.API_TOKEN_REFUSED, item.user_id, ctx, {"reason": reason, "id": item.id})
             raise InvalidTokenError("the token is not valid")
