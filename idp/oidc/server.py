@@ -60,13 +60,15 @@ class IdpAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
 
 def client_secret_basic(query_client: Any, request: Any) -> Any:
-    """Authlib's client_secret_basic, except that Basic credentials which are not UTF-8 are the
-    client's failure to authenticate (401 invalid_client with `WWW-Authenticate: Basic`, RFC 6749
-    §5.2), not an error of ours."""
+    """Authlib's client_secret_basic, except that a malformed Authorization header (one word, bad
+    base64, credentials that are not UTF-8) is the client's failure to authenticate (401
+    invalid_client with `WWW-Authenticate: Basic`, RFC 6749 §5.2), not an error of ours."""
     try:
         return authenticate_client_secret_basic(query_client, request)
     except UnicodeDecodeError:
         raise InvalidClientError(status_code=401, description="The Basic credentials are not UTF-8.") from None
+    except ValueError:  # Authlib splits the header and decodes its base64 unguarded
+        raise InvalidClientError(status_code=401, description="The Authorization header is malformed.") from None
 
 
 def warn_if_insecure(issuer: str, setting: str) -> bool:

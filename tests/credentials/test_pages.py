@@ -69,6 +69,8 @@ def test_creating_an_api_token_shows_it_once(client, signed_in, services):
 @pytest.mark.parametrize(("data", "message"), [
     ({"name": ""}, "Give it a name."),
     ({"name": "x" * 101}, "The name can have at most 100 characters."),
+    ({"name": "Phone\x00"}, "The name cannot contain control characters."),  # PostgreSQL refuses NUL
+    ({"name": "a\x7fb"}, "The name cannot contain control characters."),
 ])
 def test_bad_app_password_input_is_explained(client, signed_in, data, message, services):
     token = _form(client, "/security/app-passwords/new")
@@ -80,6 +82,7 @@ def test_bad_app_password_input_is_explained(client, signed_in, data, message, s
 
 @pytest.mark.parametrize(("data", "message"), [
     ({"name": "", "scopes": ["account:read"], "days": "30"}, "Give it a name."),
+    ({"name": "\x00", "scopes": ["account:read"], "days": "30"}, "The name cannot contain control characters."),
     ({"name": "x", "days": "30"}, "Choose at least one permission."),
     ({"name": "x", "scopes": ["root"], "days": "30"}, "Unknown permission: root."),
     ({"name": "x", "scopes": ["account:read"], "days": "0"}, "The lifetime must be between 1 and 365 days."),

@@ -187,6 +187,8 @@ def clean_name(name: str) -> str:
         raise ValidationError(N_("Give it a name."), field="name")
     if len(value) > MAX_NAME:
         raise ValidationError(N_("The name can have at most %(count)s characters."), field="name", count=MAX_NAME)
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):  # NUL and the like: no name has them
+        raise ValidationError(N_("The name cannot contain control characters."), field="name")
     return value
 
 
