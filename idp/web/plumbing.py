@@ -187,12 +187,16 @@ def _idp_error(exc: IdpError) -> Response:
 
 def _http_error(exc: HTTPException) -> Response:
     titles = {
+        400: _("This request cannot be used"),
         404: _("Page not found"),
         405: _("Not allowed"),
         413: _("Too large"),
     }
     status = exc.code or 500
+    # Werkzeug's own descriptions are English; a view's BadRequest carries a translated one.
+    own = exc.description if exc.description and exc.description != type(exc).description else None
     message = {
+        400: own or _("Something in what was sent is malformed. Go back, reload the page and try again."),
         404: _("There is nothing at this address."),
         405: _("This address does not accept that kind of request."),
         413: _("What was sent is too large."),

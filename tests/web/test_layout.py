@@ -127,3 +127,18 @@ def test_navigation_marks_the_current_page(client, auth, make_user):
     home = client.get("/").get_data(as_text=True)
     assert '<a href="/" aria-current="page">Your account</a>' in home
     assert 'aria-current="page">Security</a>' not in home
+
+
+def test_a_bad_request_page_speaks_the_page_language(app, client):
+    from werkzeug.exceptions import BadRequest
+
+    def refuse():
+        raise BadRequest()  # Werkzeug's own English description
+
+    app.add_url_rule("/test-bad-request", "test_bad_request", refuse)
+    french = client.get("/test-bad-request?lang=fr")
+    page = french.get_data(as_text=True)
+    assert french.status_code == 400 and "Bad Request" not in page
+    assert "<h1>Cette requête ne peut pas être utilisée</h1>" in page
+    english = client.get("/test-bad-request?lang=en").get_data(as_text=True)
+    assert "<h1>This request cannot be used</h1>" in english and "malformed" in english
