@@ -3,12 +3,7 @@
 
 from __future__ import annotations
 
-import socket
-from email import message_from_bytes
-from email import policy
-
 import pytest
-from aiosmtpd.controller import Controller
 
 from idp.errors import SettingsError
 from idp.mail import OutboxWorker
@@ -16,32 +11,16 @@ from idp.mail import SmtpMailer
 from idp.settings import load_settings
 from idp.stores.events import SqlOutboxStore
 from idp.stores.models import OutboxRow
+from tests.test_mail import _free_port
+from tests.test_mail import smtp_server  # noqa: F401 - fixture: a real SMTP server (aiosmtpd)
 
 UNLOCK = "http://localhost:5000/unlock/secret-token-123"
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield SmtpMailer("127.0.0.1", controller.port, starttls=False), inbox
-    controller.stop()
+def smtp(smtp_server):  # noqa: F811 - the imported fixture
+    controller, inbox = smtp_server
+    return SmtpMailer("127.0.0.1", controller.port, starttls=False), inbox
 
 
 def _worker(services, mailer, *, retention_days: int = 30) -> OutboxWorker:

@@ -229,13 +229,9 @@ class SignInService:
                 self._rehash(user, user.password_hash, password, ctx)
             self._succeeded(user, held)
             flow.user_id, flow.amr = user.id, ["pwd"]
-            with self.unit():
-                flow.factors = [f.name for f in self.factors.for_user(user)]
-                if flow.factors:
-                    flow.step = "factor"
-                    return Outcome(flow)  # given back below, at its new step
-                completing = True
-                return self._complete(flow, user, ctx, taken=True)
+            outcome = self._after_first_factor(flow, user, ctx, claimed=True)
+            completing = outcome.done
+            return outcome  # asking a factor: given back below, at its new step
         finally:
             if not completing:
                 self.flows.give_back(_digest(flow.id), flow.state(), ttl_ms)
@@ -345,15 +341,17 @@ class SignInService:
         every IP) are forgotten, as after an unlock."""
         self.lockout.register_success(user, release=held)
 
-    def _after_first_factor(self, flow: Flow, user: User, ctx: RequestContext) -> Outcome:
-        """Ask for a second factor when the account has one, else open the session."""
+    def _after_first_factor(self, flow: Flow, user: User, ctx: RequestContext, *, claimed: bool = False) -> Outcome:
+        """Ask for a second factor when the account has one, else open the session. A `claimed`
+        flow (check_password) is the caller's to give back, and needs no taking."""
         with self.unit():
             flow.factors = [f.name for f in self.factors.for_user(user)]
             if flow.factors:
                 flow.step = "factor"
-                self._save(flow)
+                if not claimed:
+                    self._save(flow)
                 return Outcome(flow)
-            return self._complete(flow, user, ctx)
+            return self._complete(flow, user, ctx, taken=claimed)
 
     def _claim(self, flow_id: str | None) -> tuple[Flow, int]:
         if not flow_id or len(flow_id) > 64:
