@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     _init_features(app, container)
+    container.nav.sort(key=lambda entry: entry.order)
 
     if settings.mail.background_delivery and not settings.testing:
         container.outbox.start_thread()

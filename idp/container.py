@@ -40,6 +40,8 @@ from idp.stores.flows import RedisFlowStore
 from idp.stores.sessions import RedisSessionStore
 from idp.stores.users import SqlOrgStore
 from idp.stores.users import SqlUserStore
+from idp.web.nav import FactorSection
+from idp.web.nav import NavEntry
 
 PACKAGE = Path(__file__).parent
 
@@ -81,8 +83,11 @@ class Container:
     users: SqlUserStore
     secrets: SecretBox
     alternatives: list[Alternative] = field(default_factory=list)
-    # Navigation entries for signed-in pages: (label, endpoint), added by features.
-    nav: list[tuple[str, str]] = field(default_factory=list)
+    # Pages of signed-in people, added by features: the account home lists them, the top
+    # navigation shows those marked `top` (ordered by `order`).
+    nav: list[NavEntry] = field(default_factory=list)
+    # Second factors of other capabilities, listed on the two-step verification page.
+    factor_sections: list[FactorSection] = field(default_factory=list)
     # Consulted after the e-mail is typed: a callable (login, flow) -> URL to send the browser to
     # instead of the password page (an organisation that requires single sign-on), or None.
     identify_routes: list[Callable[[str, Any], str | None]] = field(default_factory=list)

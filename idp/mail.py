@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import smtplib
 import threading
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate
 from email.utils import make_msgid
@@ -18,6 +19,8 @@ from babel.support import Translations
 
 from idp.clock import Clock
 from idp.errors import StoreUnavailableError
+from idp.words import method_words
+from idp.words import moment_words
 
 log = logging.getLogger(__name__)
 
@@ -110,16 +113,44 @@ class MailService:
                 )
                 translations = Translations.load(str(self.translations), [locale])
                 env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+                env.filters["when"] = _when_filter(locale)
+                env.filters["signin_words"] = _signin_filter(translations)
                 self._envs[locale] = env
             return env
 
-    def queue(self, to: str, template: str, *, locale: str | None = "en", **values: Any) -> int:
+    def queue_for(self, user: Any, template: str, **values: Any) -> int:
+        """`queue` to an account: its e-mail, language, time zone, and its name as `name`."""
+        return self.queue(
+            user.email, template, locale=user.locale, timezone=getattr(user, "timezone", None),
+            name=user.display_name, **values,
+        )
+
+    def queue(
+        self, to: str, template: str, *, locale: str | None = "en", timezone: str | None = None, **values: Any,
+    ) -> int:
+        """Render `template` in the recipient's language; its moments (`|when`) are written in
+        the recipient's `timezone` (UTC when None)."""
         language = locale if locale in ("en", "fr") else "en"
         tmpl = self._env(language).get_template(f"mail/{template}.txt")
-        ctx = tmpl.new_context(self.context | values)
+        ctx = tmpl.new_context(self.context | values | {"timezone": timezone})
         subject = "".join(tmpl.blocks["subject"](ctx)).strip()
         body = "".join(tmpl.blocks["body"](ctx)).strip() + "\n"
         return self.outbox.add(to_addr=to, subject=subject, body_text=body, now=self.clock.now(), template=template)
+
+
+def _when_filter(locale: str) -> Callable[..., str]:
+    @jinja2.pass_context
+    def when(context: Any, moment: dt.datetime | int | float | None) -> str:
+        return moment_words(moment, locale, context.get("timezone"))
+
+    return when
+
+
+def _signin_filter(translations: Any) -> Callable[..., str]:
+    def signin_words(methods: list[str] | None, amr: list[str] | None = None) -> str:
+        return method_words(methods, translations.gettext, amr=amr)
+
+    return signin_words
 
 
 class OutboxWorker:

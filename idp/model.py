@@ -33,6 +33,8 @@ class User:
     locked_at: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    # IANA time zone its pages and mail write moments in; None: UTC.
+    timezone: str | None = None
 
     @property
     def is_active(self) -> bool:

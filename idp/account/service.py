@@ -21,6 +21,7 @@ from idp.model import RequestContext
 from idp.model import Role
 from idp.model import User
 from idp.model import UserStatus
+from idp.words import TIMEZONES
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 CLI = RequestContext(ip="cli", user_agent="")
@@ -36,6 +37,7 @@ class UserStore(Protocol):
     def set_password_hash(self, user_id: int, password_hash: str, now: dt.datetime) -> User: ...
     def set_status(self, user_id: int, status: UserStatus, now: dt.datetime) -> User: ...
     def set_locale(self, user_id: int, locale: str | None, now: dt.datetime) -> User: ...
+    def set_timezone(self, user_id: int, timezone: str | None, now: dt.datetime) -> User: ...
 
 
 class OrgStore(Protocol):
@@ -117,6 +119,13 @@ class AccountService:
         if locale not in ("en", "fr"):
             raise ValidationError(N_("The language must be en or fr."), field="locale")
         return self.users.set_locale(user.id, locale, self.clock.now())
+
+    def set_timezone(self, user: User, timezone: str) -> User:
+        """The IANA time zone the account's pages and mail use ("Europe/Zurich"); "UTC" too."""
+        timezone = timezone.strip()
+        if timezone not in TIMEZONES:
+            raise ValidationError(N_("Choose a time zone from the list."), field="timezone")
+        return self.users.set_timezone(user.id, None if timezone == "UTC" else timezone, self.clock.now())
 
     def create_org(self, slug: str, name: str, *, ctx: RequestContext = CLI) -> Organisation:
         slug = slug.strip().lower()

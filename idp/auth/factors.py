@@ -91,6 +91,11 @@ class FactorRegistry:
 
         return [item.factor for item in sorted(enrolled, key=key)]
 
+    def possession(self, user: User) -> list[Factor]:
+        """The account's second factors that prove possession: all but the fallbacks (recovery
+        codes, which stand in for them)."""
+        return [factor for factor in self.for_user(user) if not getattr(factor, "fallback", False)]
+
 
 class Alternative(Protocol):
     """A way to sign in that starts from the sign-in page instead of the e-mail (SSO, passkey)."""

@@ -91,11 +91,14 @@ class Flow:
     amr: list[str] = field(default_factory=list)
     factors: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    # The ways this sign-in was proven, in order, for people ("password", "recovery"...: the
+    # labels are in idp.words); `amr` says the same to applications in RFC 8176's coarser terms.
+    methods: list[str] = field(default_factory=list)
 
     def state(self) -> dict[str, Any]:
         return {
             "step": self.step, "login": self.login, "user_id": self.user_id, "next": self.next,
-            "amr": self.amr, "factors": self.factors, "extra": self.extra,
+            "amr": self.amr, "factors": self.factors, "extra": self.extra, "methods": self.methods,
         }
 
 
@@ -178,7 +181,7 @@ class SignInService:
         flow = self.load(flow_id)
         flow.login = normalise_login(login)
         flow.step = "password"
-        flow.user_id, flow.amr, flow.factors = None, [], []
+        flow.user_id, flow.amr, flow.factors, flow.methods = None, [], [], []
         flow.extra.pop(REFUSAL_KEY, None)
         for policy in self.password_policies:
             note = policy.check(flow.login)
@@ -228,7 +231,7 @@ class SignInService:
             if verification.needs_rehash and user.password_hash:
                 self._rehash(user, user.password_hash, password, ctx)
             self._succeeded(user, held)
-            flow.user_id, flow.amr = user.id, ["pwd"]
+            flow.user_id, flow.amr, flow.methods = user.id, ["pwd"], ["password"]
             outcome = self._after_first_factor(flow, user, ctx, claimed=True)
             completing = outcome.done
             return outcome  # asking a factor: given back below, at its new step
@@ -236,8 +239,11 @@ class SignInService:
             if not completing:
                 self.flows.give_back(_digest(flow.id), flow.state(), ttl_ms)
 
-    def factor_passed(self, flow_id: str | None, factor: str, amr: list[str], ctx: RequestContext) -> Outcome:
-        """Called by a factor's page once it verified its proof; completes the sign-in."""
+    def factor_passed(
+        self, flow_id: str | None, factor: str, amr: list[str], ctx: RequestContext, *, method: str | None = None,
+    ) -> Outcome:
+        """Called by a factor's page once it verified its proof; completes the sign-in. `method`
+        names the proof for people when the factor has several (a security key or a passkey)."""
         flow = self.load(flow_id)
         if flow.step != "factor" or factor not in flow.factors or flow.user_id is None:
             raise FlowError("this step is not expected now")
@@ -247,6 +253,7 @@ class SignInService:
                 raise FlowError("this sign-in has expired")
             assert user is not None  # noqa: S101 - may() refuses a missing account
             flow.amr = sorted({*flow.amr, *amr, "mfa"})
+            flow.methods = [*flow.methods, method or factor]
             return self._complete(flow, user, ctx)
 
     def first_factor_passed(self, flow_id: str | None, user_id: int, amr: list[str], ctx: RequestContext) -> Outcome:
@@ -263,7 +270,7 @@ class SignInService:
             )
             raise AuthenticationError("this account cannot sign in")
         self.lockout.register_success(user)
-        flow.user_id, flow.login, flow.amr = user.id, user.email, sorted(set(amr))
+        flow.user_id, flow.login, flow.amr, flow.methods = user.id, user.email, sorted(set(amr)), ["passkey"]
         with self.unit():
             return self._complete(flow, user, ctx)
 
@@ -278,9 +285,14 @@ class SignInService:
             raise FlowError("this account cannot sign in now")
         self.lockout.register_success(user)
         flow.login = flow.login or user.email
-        flow.user_id, flow.amr = user.id, sorted({"fed", *amr})
+        flow.user_id, flow.amr, flow.methods = user.id, sorted({"fed", *amr}), ["sso"]
         flow.extra = {**flow.extra, "session_extra": extra}
         return self._after_first_factor(flow, user, ctx)
+
+    def abandon(self, flow_id: str | None) -> None:
+        """End a sign-in attempt: its next step needs a new start (and the password again)."""
+        if flow_id and len(flow_id) <= 64:
+            self.flows.take(_digest(flow_id))
 
     def factor_failed(self, flow_id: str | None, factor: str, ctx: RequestContext) -> int:
         """A wrong second factor counts toward the account's lockout like a wrong password."""
@@ -366,11 +378,11 @@ class SignInService:
         if not taken and self.flows.take(_digest(flow.id)) is None:
             raise FlowError("this sign-in has already completed")
         session_id, session = self.sessions.create(
-            user.id, ctx, amr=flow.amr, extra=flow.extra.get("session_extra") or None
+            user.id, ctx, amr=flow.amr, methods=flow.methods, extra=flow.extra.get("session_extra") or None
         )
         self.events.record_event(
             EventTag.SIGNIN_SUCCEEDED, ctx=ctx, user_id=user.id, product=Product.SIGNIN,
-            details={"amr": flow.amr, "session": session.handle},
+            details={"amr": flow.amr, "methods": flow.methods, "session": session.handle},
         )
         return Outcome(flow, session_id=session_id, session=session)
 

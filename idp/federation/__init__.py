@@ -41,7 +41,6 @@ def init_app(app: Any, container: Any) -> None:
     container.alternatives.append(SignInAlternative(lazy_gettext(N_("Sign in with SSO")), "federation.start"))
     container.identify_routes.append(views.identify_route)
     container.signin.password_policies.append(service)
-    # Reached from the security overview (review item), not the top navigation.
     app.jinja_env.globals.setdefault("reauth_alternatives", []).append(
         ReauthMethod(
             lazy_gettext(N_("Confirm with your organisation's directory")), "federation.reauth",
@@ -50,9 +49,15 @@ def init_app(app: Any, container: Any) -> None:
     )
 
     from idp.security.review import ReviewItem
+    from idp.web.nav import NavEntry
 
     def links_status(user: Any) -> str:
         names = [c.name if c else link.namespace for link, c in service.links(user)]
         return ", ".join(names) or str(lazy_gettext(N_("No linked account")))
 
     container.review.append(ReviewItem(N_("Linked directory accounts"), "federation.links", links_status))
+    container.nav.append(NavEntry(
+        N_("Linked directory accounts"), "federation.links", order=50,
+        description=N_("Sign in through your organisation's directory (single sign-on)."),
+        visible=lambda user: bool(service.links(user) or service.linkable(user)),
+    ))

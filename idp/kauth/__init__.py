@@ -20,6 +20,7 @@ def init_app(app: Any, container: Any) -> None:
     from idp.stores.kauth import RedisKauthStore
     from idp.stores.kauth import SqlKauthDeviceStore
     from idp.stores.redis import Keys
+    from idp.web.nav import FactorSection
 
     settings = container.settings
     push: PushSender
@@ -36,10 +37,14 @@ def init_app(app: Any, container: Any) -> None:
         site_name=settings.site_name,
     )
     service.on_first_device.append(lambda user, ctx: first_recovery_codes(container, user, ctx))
+    service.on_last_device_removed.append(lambda user: forget_recovery_codes(container, user))
     container.ext["kauth"] = service
     container.factors.register(KauthFactor(service, container.factors))
-    # Reached from the security overview (review item), not the top navigation.
     container.review.append(ReviewItem(label=N_("kAuth devices"), endpoint="kauth.devices", status=review_status))
+    container.factor_sections.append(FactorSection(
+        N_("kAuth on your phone"), N_("Approve a sign-in on your phone by choosing the number this page shows."),
+        "kauth.devices", N_("Manage kAuth devices"), review_status,
+    ))
     app.register_blueprint(bp)
     app.register_blueprint(api_bp)
     # The device API authenticates by signature, not by a browser cookie: no CSRF token applies.
@@ -54,6 +59,14 @@ def first_recovery_codes(container: Any, user: Any, ctx: Any) -> None:
         return
     if mfa.codes_left(user) == 0:
         mfa.regenerate_codes(user, ctx)
+
+
+def forget_recovery_codes(container: Any, user: Any) -> None:
+    """With the last kAuth device gone and no other second factor, the recovery codes go too,
+    as when the last factor of the second-factor capability is removed."""
+    mfa = container.ext.get("mfa")
+    if mfa is not None and hasattr(mfa, "forget_codes_when_unprotected"):
+        mfa.forget_codes_when_unprotected(user)
 
 
 def fresh_recovery_codes(container: Any, user: Any) -> bool:

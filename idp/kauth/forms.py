@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 from wtforms import HiddenField
 from wtforms.validators import AnyOf
 
@@ -15,4 +17,7 @@ class ApprovalForm(FlaskForm):  # type: ignore[misc]
 
 class RemoveForm(FlaskForm):  # type: ignore[misc]
     """Confirms a removal; who is asking was proven by a recent sign-in or re-authentication
-    (with whichever way the account has: password, second factor, directory)."""
+    (with whichever way the account has: password, second factor, directory). `understood` is
+    asked only when the device is the account's last second factor."""
+
+    understood = BooleanField(_l("I understand that my account will be protected by my password only."))

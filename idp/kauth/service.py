@@ -102,6 +102,8 @@ class KauthService:
         self.server_public_key = crypto.encode_public_key(self._server_key.public_key())
         # Called with the user when their first device is enrolled (recovery codes, if offered).
         self.on_first_device: list[Callable[[User, RequestContext], None]] = []
+        # Called when the account's last device goes (by the account or by the device itself).
+        self.on_last_device_removed: list[Callable[[User], None]] = []
 
     def _now_ms(self) -> int:
         return _ms(self.clock.now())
@@ -189,8 +191,7 @@ class KauthService:
             EventTag.KAUTH_DEVICE_ENROLLED, ctx=ctx, user_id=user.id, product=Product.KAUTH,
             details={"device": device.id, "name": name, "platform": platform},
         )
-        self.mail.queue(user.email, "kauth_enrolled", locale=user.locale, name=user.display_name,
-                        device=name, platform=platform, ip=ctx.ip)
+        self.mail.queue_for(user, "kauth_enrolled", device=name, platform=platform, ip=ctx.ip)
         if count == 0:
             for hook in self.on_first_device:
                 try:
@@ -372,9 +373,11 @@ class KauthService:
         if status == "reported":
             user = self.users.get(device.user_id)
             if user is not None:
-                self.mail.queue(user.email, "kauth_reported", locale=user.locale, name=user.display_name,
-                                ip=challenge.context.get("ip", ""), browser=challenge.context.get("browser", ""),
-                                when=challenge.context.get("time", ""), wizard_url=wizard_url)
+                self.mail.queue_for(
+                    user, "kauth_reported", ip=challenge.context.get("ip", ""),
+                    browser=challenge.context.get("browser", ""), when=_moment(challenge.context.get("time")),
+                    wizard_url=wizard_url,
+                )
         return status
 
     def conclude(self, user_id: int, challenge_id: str, flow_id: str) -> Challenge:
@@ -405,9 +408,11 @@ class KauthService:
             EventTag.KAUTH_DEVICE_REMOVED, ctx=ctx, user_id=user.id, product=Product.KAUTH,
             details={"device": device.id, "name": device.name, "by": by},
         )
-        self.mail.queue(user.email, "kauth_removed", locale=user.locale, name=user.display_name,
-                        device=device.name, by=by, ip=ctx.ip)
+        self.mail.queue_for(user, "kauth_removed", device=device.name, by=by, ip=ctx.ip)
         self.push.send(device.id, self.removed_notice(removed))
+        if not self.devices_of(user):
+            for hook in self.on_last_device_removed:
+                hook(user)
         return removed
 
     def unenrol(self, device: Device, ctx: RequestContext) -> dict[str, Any]:
@@ -416,6 +421,14 @@ class KauthService:
         if user is None:
             raise NotFoundError("unknown account")
         return self.removed_notice(self.remove_device(user, device.id, ctx, by="device"))
+
+
+def _moment(value: object) -> dt.datetime | None:
+    """The ISO moment a challenge keeps, for a mail that writes it for its reader."""
+    try:
+        return dt.datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def _iso(ms: int) -> str:

@@ -45,7 +45,9 @@ from idp.web.i18n import translate_error
 bp = Blueprint("kauth", __name__)
 
 CHALLENGE_KEY = "kauth_challenge"
-FAILED = {"denied", "wrong_number", "reported"}
+# What the waiting browser is told of each answer: a report reads as a plain refusal there.
+REFUSED = {"denied", "reported"}
+SHOWN_STATUS = {"reported": "denied"}
 
 
 def kauth() -> KauthService:
@@ -124,9 +126,13 @@ def remove(device_id: str) -> str | BaseResponse | tuple[str, int]:
         flash(_("This device is not enrolled on your account."), "warning")
         return redirect(url_for("kauth.devices"))
     form = RemoveForm()
+    last = _is_last_factor(user)
     if request.method == "POST":
         if not form.validate_on_submit():
-            return render_template("kauth/remove.html", form=form, device=device), 400
+            return render_template("kauth/remove.html", form=form, device=device, last=last), 400
+        if last and not form.understood.data:
+            form.understood.errors.append(_("Tick the box to confirm you want to turn off two-step verification."))
+            return render_template("kauth/remove.html", form=form, device=device, last=last), 400
         try:
             kauth().remove_device(user, device.id, request_context())
         except NotFoundError as exc:
@@ -134,7 +140,15 @@ def remove(device_id: str) -> str | BaseResponse | tuple[str, int]:
         else:
             flash(_("%(device)s was removed. It can no longer approve your sign-ins.", device=device.name), "success")
         return redirect(url_for("kauth.devices"))
-    return render_template("kauth/remove.html", form=form, device=device)
+    return render_template("kauth/remove.html", form=form, device=device, last=last)
+
+
+def _is_last_factor(user: User) -> bool:
+    """Whether removing one device leaves the account without a second factor: it has one
+    device and no other factor that proves possession (recovery codes do not count)."""
+    if len(kauth().devices_of(user)) != 1:
+        return False
+    return all(factor.name == "kauth" for factor in services().factors.possession(user))
 
 
 # -- signing in --------------------------------------------------------------------------
@@ -228,14 +242,19 @@ def _conclude(flow: Flow, user: User, challenge_id: str) -> Any:
         except FlowError:
             return _restart()
         return finish(outcome)
-    if challenge.status in FAILED:
+    if challenge.status in REFUSED:
+        # Refused on the device, or reported as "not me": this browser may be the one of whoever
+        # knew the password, so it learns only that the request was refused (never that it was
+        # reported, nor that the owner was e-mailed), and the attempt ends: no new request to
+        # the phone without starting again with the password.
         signin.factor_failed(flow.id, "kauth", ctx)
-        messages = {
-            "denied": _("The sign-in was refused on your device."),
-            "wrong_number": _("The number chosen on your device did not match. The sign-in was refused."),
-            "reported": _("You reported that this sign-in was not you. It was refused and we e-mailed you."),
-        }
-        return _page(flow, status="failed", message=messages[challenge.status], code=401)
+        signin.abandon(flow.id)
+        session.pop(FLOW_KEY, None)
+        return _page(flow, status="refused", message=_("The sign-in was refused."), code=401)
+    if challenge.status == "wrong_number":
+        signin.factor_failed(flow.id, "kauth", ctx)
+        message = _("The number chosen on your device did not match. The sign-in was refused.")
+        return _page(flow, status="failed", message=message, code=401)
     return _page(flow, status="expired", message=_("The request expired before it was answered."))
 
 
@@ -244,6 +263,6 @@ def signin_status() -> Response:
     found = _flow_and_user()
     challenge_id = session.get(CHALLENGE_KEY, "")
     status = kauth().challenge_status(found[1].id, challenge_id) if found and challenge_id else "expired"
-    response = jsonify({"status": status})
+    response = jsonify({"status": SHOWN_STATUS.get(status, status)})
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -60,6 +60,7 @@ def init_app(app: Any, container: Any) -> None:
     from idp.stores.mfa import RedisMfaStore
     from idp.stores.mfa import SqlMfaStore
     from idp.stores.redis import Keys
+    from idp.web.nav import NavEntry
 
     settings = container.settings
     conf = settings.mfa
@@ -87,7 +88,10 @@ def init_app(app: Any, container: Any) -> None:
     if browser_can_use(rp_id, origin):
         # Not offered where no browser could use it (an IP address, plain http off localhost).
         container.alternatives.append(SignInAlternative(lazy_gettext("Sign in with a passkey"), "mfa_signin.passkey"))
-    container.nav.append((N_("Two-step verification"), "mfa.overview"))
+    container.nav.append(NavEntry(
+        N_("Two-step verification"), "mfa.overview", order=20, top=True, sections=("mfa", "kauth"),
+        description=N_("Authenticator app, security keys and passkeys, kAuth on your phone, recovery codes."),
+    ))
     # Other ways to confirm it is you on /reauth (a list any feature may add to).
     app.jinja_env.globals.setdefault("reauth_alternatives", []).append(
         ReauthMethod(

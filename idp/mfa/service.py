@@ -63,10 +63,12 @@ class Overview:
     credentials: list[Credential]
     codes_left: int
     has_codes: bool
+    # Second factors of other capabilities (kAuth devices...).
+    others: int = 0
 
     @property
     def factor_count(self) -> int:
-        return (1 if self.totp else 0) + len(self.credentials)
+        return (1 if self.totp else 0) + len(self.credentials) + self.others
 
 
 def clean_name(name: str | None) -> str:
@@ -146,6 +148,7 @@ class MfaService:
         return Overview(
             totp=self.sql.get_totp(user.id), credentials=self.sql.credentials(user.id),
             codes_left=self.sql.codes_left(user.id), has_codes=self.sql.has_codes(user.id),
+            others=self.other_factors(user),
         )
 
     def has_totp(self, user: User) -> bool:
@@ -202,7 +205,7 @@ class MfaService:
             raise NotFoundError("no authenticator app")
         self.events.record_event(EventTag.MFA_TOTP_REMOVED, ctx=ctx, user_id=user.id)
         self._mail(user, "mfa_factor_removed", "totp", ctx)
-        self._after_removal(user)
+        self.forget_codes_when_unprotected(user)
 
     def verify_totp(self, user: User, code: str | None) -> None:
         """Accept a code of the current step ±1 once: the step is recorded with a conditional
@@ -250,9 +253,9 @@ class MfaService:
         self.events.record_event(
             EventTag.MFA_RECOVERY_USED, ctx=ctx, user_id=user.id, product=Product.SIGNIN, details={"left": left}
         )
-        self.mail.queue(
-            user.email, "mfa_recovery_code_used", locale=user.locale, name=user.display_name, left=left,
-            ip=ctx.ip, when=self.clock.now().strftime("%Y-%m-%d %H:%M UTC"),
+        self.mail.queue_for(
+            user, "mfa_recovery_code_used", left=left,
+            ip=ctx.ip, when=self.clock.now(),
         )
         return left
 
@@ -333,7 +336,7 @@ class MfaService:
             details={"credential": cred_id, "kind": credential.kind, "name": credential.name},
         )
         self._mail(user, "mfa_factor_removed", credential.kind, ctx, name=credential.name)
-        self._after_removal(user)
+        self.forget_codes_when_unprotected(user)
         return credential
 
     # -- WebAuthn: as a second factor, and passkey sign-in ---------------------------------------
@@ -447,14 +450,15 @@ class MfaService:
     def _first_codes(self, user: User, ctx: RequestContext) -> list[str]:
         return self.regenerate_codes(user, ctx)
 
-    def _after_removal(self, user: User) -> None:
-        # Recovery codes stand in for a second factor; with none left they would be a way in
-        # that the security page no longer shows.
+    def forget_codes_when_unprotected(self, user: User) -> None:
+        """Recovery codes stand in for a second factor; with none left (this package's or
+        another capability's, such as the last kAuth device) they would be a way in that the
+        security page no longer shows, and every sign-in would burn one: they are deleted."""
         if self.factor_count(user) == 0:
             self.sql.delete_codes(user.id)
 
     def _mail(self, user: User, template: str, method: str, ctx: RequestContext, name: str = "") -> None:
-        self.mail.queue(
-            user.email, template, locale=user.locale, name=user.display_name, method=method, key_name=name,
-            ip=ctx.ip, when=self.clock.now().strftime("%Y-%m-%d %H:%M UTC"),
+        self.mail.queue_for(
+            user, template, method=method, key_name=name,
+            ip=ctx.ip, when=self.clock.now(),
         )

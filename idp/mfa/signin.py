@@ -72,9 +72,9 @@ def _current(factor: str) -> tuple[Flow, User] | BaseResponse:
     return flow, user
 
 
-def _passed(flow: Flow, factor: str, amr: list[str]) -> BaseResponse:
+def _passed(flow: Flow, factor: str, amr: list[str], method: str | None = None) -> BaseResponse:
     try:
-        outcome = services().signin.factor_passed(flow.id, factor, amr, request_context())
+        outcome = services().signin.factor_passed(flow.id, factor, amr, request_context(), method=method)
     except FlowError:
         return _restart()
     return finish(outcome)
@@ -136,7 +136,8 @@ def webauthn() -> Page:
                 if gone:
                     return gone
             else:
-                return _passed(flow, "webauthn", amr)
+                # A synced passkey (`swk`) or a key bound to its device (`hwk`): named apart.
+                return _passed(flow, "webauthn", amr, "passkey" if "swk" in amr else "security_key")
     options = mfa().begin_assertion(user, flow.id)
     return _page("mfa/signin_key.html", flow, form=form, options=options), status
 

@@ -66,6 +66,7 @@ def overview() -> str:
     return render_template(
         "mfa/overview.html", overview=mfa().overview(user), warn_below=mfa().warn_below,
         rename_form=RenameForm(), action_form=ActionForm(),
+        sections=[(section, section.status(user)) for section in services().factor_sections],
     )
 
 

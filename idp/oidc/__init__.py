@@ -87,6 +87,7 @@ def init_app(app: Any, container: Any) -> None:
     from idp.oidc.demo import bp as demo_bp
     from idp.oidc.pages import pages
     from idp.security.review import ReviewItem
+    from idp.web.nav import NavEntry
 
     ext = build(container)
     ext.server = server_mod.build(app, ext.service)
@@ -97,7 +98,10 @@ def init_app(app: Any, container: Any) -> None:
     app.register_blueprint(pages)
     app.register_blueprint(demo_bp)
     views.exempt_from_csrf(app)
-    container.nav.append((N_("Applications"), "oidc_pages.applications"))
+    container.nav.append(NavEntry(
+        N_("Applications"), "oidc_pages.applications", order=40, top=True,
+        description=N_("The applications you allowed to use your account, and what they may see."),
+    ))
 
     def status(user: User) -> str:
         from flask_babel import lazy_gettext

@@ -60,9 +60,9 @@ class LockoutService:
             EventTag.LOCKOUT_LOCKED, ctx=ctx, user_id=user.id, product=Product.SIGNIN,
             details={"failures": count, "threshold": user.lockout_threshold},
         )
-        self.mail.queue(
-            user.email, "account_locked", locale=user.locale, name=user.display_name,
-            failures=count, ip=ctx.ip, unlock_url=self.unlock_link(user, now) if self.unlock_link else "",
+        self.mail.queue_for(
+            user, "account_locked", failures=count, ip=ctx.ip,
+            unlock_url=self.unlock_link(user, now) if self.unlock_link else "",
         )
 
     def register_success(self, user: User, *, release: Hold | None = None) -> None:

@@ -112,9 +112,9 @@ class NotificationService:
             self._send(user, event, "security_signin_failed", count=count)
 
     def _send(self, user: User, event: Event, template: str, *, count: int) -> None:
-        self.mail.queue(
-            user.email, template, locale=user.locale, name=user.display_name,
-            when=event.created_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        self.mail.queue_for(
+            user, template, when=event.created_at,
+            methods=event.details.get("methods") or [], amr=event.details.get("amr") or [],
             ip=event.ip or "?", device=event.device or "?", count=count,
             sessions_url=self.base_url + SESSIONS_PATH, wizard_url=self.base_url + WIZARD_PATH,
         )

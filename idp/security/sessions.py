@@ -40,6 +40,9 @@ class BrowserSession:
     user_agent: str
     amr: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    # How the sign-in was proven, for people (idp.words.METHOD_LABELS); empty for sessions
+    # opened before it was recorded.
+    methods: list[str] = field(default_factory=list)
 
     @property
     def handle(self) -> str:
@@ -73,6 +76,7 @@ def _session(digest: str, record: dict[str, Any]) -> BrowserSession:
         user_agent=str(record.get("user_agent", "")),
         amr=list(record.get("amr", [])),
         extra=dict(record.get("extra", {})),
+        methods=list(record.get("methods", [])),
     )
 
 
@@ -103,7 +107,7 @@ class SessionService:
 
     def create(
         self, user_id: int, ctx: RequestContext, *, amr: list[str], auth_time: int | None = None,
-        extra: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None, methods: list[str] | None = None,
     ) -> tuple[str, BrowserSession]:
         """A new session with a fresh random id: the id the browser held before sign-in is never reused."""
         session_id = secrets.token_urlsafe(32)
@@ -118,6 +122,7 @@ class SessionService:
             "user_agent": ctx.user_agent[:512],
             "amr": amr,
             "extra": extra or {},
+            "methods": methods or [],
         }
         digest = digest_of(session_id)
         self.store.create(digest, record, ttl=self._ttl(now, expires), expires=expires)

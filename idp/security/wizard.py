@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -121,9 +120,8 @@ class WizardService:
     def complete(self, user: User, ctx: RequestContext, summary: dict[str, Any]) -> None:
         """The end: recorded, and the owner told by mail what was done and when."""
         self.events.record_event(EventTag.WIZARD_COMPLETED, ctx=ctx, user_id=user.id, details=summary)
-        self.mail.queue(
-            user.email, "security_wizard_done", locale=user.locale, name=user.display_name,
-            when=self.clock.now().astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        self.mail.queue_for(
+            user, "security_wizard_done", when=self.clock.now(),
             password_replaced=bool(summary.get("password")),
             credentials=int(summary.get("credentials", 0)), sessions=int(summary.get("sessions", 0)),
             grants=int(summary.get("grants", 0)), ip=ctx.ip,

@@ -46,6 +46,7 @@ class UserRow(Base):
     password_hash: Mapped[str | None] = mapped_column(String(512))
     status: Mapped[str] = mapped_column(String(16), default="active")
     locale: Mapped[str | None] = mapped_column(String(8))
+    timezone: Mapped[str | None] = mapped_column(String(64))
     lockout_threshold: Mapped[int] = mapped_column(Integer, default=10)
     locked_at: Mapped[dt.datetime | None]
     password_changed_at: Mapped[dt.datetime | None]

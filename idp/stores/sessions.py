@@ -10,7 +10,7 @@ import redis
 from idp.stores.redis import Keys
 from idp.stores.redis import unavailable_is_503
 
-_JSON_FIELDS = ("amr", "extra")
+_JSON_FIELDS = ("amr", "extra", "methods")
 
 
 def _encode(record: dict[str, Any]) -> Any:

@@ -41,6 +41,7 @@ def _user(row: UserRow) -> User:
         locked_at=row.locked_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        timezone=row.timezone,
     )
 
 
@@ -138,6 +139,9 @@ class SqlUserStore:
 
     def set_locale(self, user_id: int, locale: str | None, now: dt.datetime) -> User:
         return self._update(user_id, now, locale=locale)
+
+    def set_timezone(self, user_id: int, timezone: str | None, now: dt.datetime) -> User:
+        return self._update(user_id, now, timezone=timezone)
 
     def set_lockout_threshold(self, user_id: int, threshold: int, now: dt.datetime) -> User:
         return self._update(user_id, now, lockout_threshold=threshold)

@@ -13,19 +13,14 @@ from flask_babel import get_locale
 from werkzeug.wrappers import Response as BaseResponse
 
 from idp.errors import N_
+from idp.words import AMR_LABELS
+from idp.words import method_words
+from idp.words import moment_words
 
 LANGUAGES = ("en", "fr")
 
-# How a session was authenticated (RFC 8176 `amr` values), in words for people.
-AMR_LABELS = {
-    "pwd": N_("password"), "mfa": N_("second step"), "otp": N_("authenticator code"),
-    "hwk": N_("security key"), "swk": N_("passkey"), "user": N_("PIN or biometrics"),
-    "mca": N_("approval on a phone"), "fed": N_("single sign-on"), "sms": N_("text message"),
-}
-
-
 def amr_label(method: str) -> str:
-    """The method's name in the page's language, or the raw value when unknown."""
+    """An RFC 8176 `amr` value's name in the page's language, or the raw value when unknown."""
     from flask_babel import gettext
 
     label = AMR_LABELS.get(method)
@@ -33,13 +28,17 @@ def amr_label(method: str) -> str:
 
 
 def amr_words(methods: list[str] | tuple[str, ...] | None) -> str:
-    """How a session was authenticated, in words: the password first, and "second step" left
-    out when the method that made it a second step is named."""
-    methods = list(methods or [])
-    if "mfa" in methods and any(m not in ("pwd", "mfa") for m in methods):
-        methods.remove("mfa")
-    methods.sort(key=lambda m: m != "pwd")
-    return ", ".join(amr_label(m) for m in methods)
+    """How a session was authenticated, from its `amr` values alone (see idp.words)."""
+    from flask_babel import gettext
+
+    return method_words(None, gettext, amr=methods)
+
+
+def signin_words(session: object) -> str:
+    """How a session (or anything with `methods` and `amr`) was signed in, in words."""
+    from flask_babel import gettext
+
+    return method_words(getattr(session, "methods", None), gettext, amr=getattr(session, "amr", None))
 
 
 # idp.useragent.describe() writes "<browser> on <system>" in English (stored with events); this
@@ -63,16 +62,15 @@ def device_label(description: str | None) -> str:
 
 
 def when(moment: dt.datetime | int | float | None) -> str:
-    """A moment (aware datetime or epoch seconds) for people: "25 nov. 2026, 14:07 UTC" in the
-    page's language; empty for None."""
-    if moment is None:
-        return ""
-    if not isinstance(moment, dt.datetime):
-        moment = dt.datetime.fromtimestamp(int(moment), dt.UTC)
-    elif moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    moment = moment.astimezone(dt.UTC)
-    return f"{format_date(moment.date(), 'medium', locale=str(get_locale()))}, {moment:%H:%M} UTC"
+    """A moment (aware datetime or epoch seconds) for people, in the page's language and the
+    reader's time zone: "25 nov. 2026, 15:07 CET"; empty for None."""
+    return moment_words(moment, str(get_locale()), reader_zone())
+
+
+def reader_zone() -> str | None:
+    """The time zone of the signed-in person (None: UTC)."""
+    signed_in = g.get("signed_in")
+    return getattr(getattr(signed_in, "user", None), "timezone", None) if signed_in is not None else None
 
 
 def day(moment: dt.datetime | dt.date | None) -> str:
@@ -105,6 +103,7 @@ def init_app(app: Flask, translations: str, default_locale: str) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.add_template_filter(amr_label, "amr_label")
     app.add_template_filter(amr_words, "amr_words")
+    app.add_template_filter(signin_words, "signin_words")
     app.add_template_filter(device_label, "device_label")
     app.add_template_filter(when, "when")
     app.add_template_filter(day, "day")

@@ -18,7 +18,7 @@ def _forward(live_server, login: str, secret: str) -> int:
 def test_create_use_and_revoke_an_app_password_in_chromium(page, live_server, make_user, services):
     person = make_user()
     sign_in(page, person.email, person.password)
-    page.get_by_role("link", name="Security", exact=True).click()
+    page.get_by_role("navigation", name="Account").get_by_role("link", name="Security", exact=True).click()
     page.get_by_role("row").filter(has_text="App passwords").get_by_role("link", name="Manage").click()
     page.get_by_role("link", name="Create an app password").click()
     page.get_by_label("Name").fill("Calendar on my phone")

@@ -53,7 +53,7 @@ def test_authenticator_app_and_recovery_codes(page, make_user, services):
     page.get_by_role("button", name="Verify").click()
     page.get_by_role("heading", name="Hello, Ada Lovelace").wait_for()
     page.goto("/security/sessions")
-    assert page.get_by_role("cell", name="password, authenticator code", exact=True).is_visible()
+    assert page.get_by_role("cell", name="password, authenticator app code", exact=True).is_visible()
 
     # Phone lost: sign in with a recovery code instead, which works once.
     sign_out(page)

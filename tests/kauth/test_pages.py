@@ -82,7 +82,7 @@ def test_removal_needs_a_recent_proof_by_any_way_then_tells_everyone(auth, clien
     forged = client.post(url, data={"csrf_token": "forged"})
     assert forged.status_code == 400 and kauth.devices_of(services.users.get(person.id)) != []
 
-    done = client.post(url, data={"csrf_token": csrf_of(page.get_data(as_text=True))})
+    done = client.post(url, data={"csrf_token": csrf_of(page.get_data(as_text=True)), "understood": "y"})
     assert done.status_code == 302 and done.headers["Location"] == "/security/kauth"
     assert kauth.devices_of(services.users.get(person.id)) == []
     [event] = events(services, "kauth:device:removed")
@@ -162,3 +162,55 @@ def test_mails_go_out_in_the_owners_language(make_user, phone_for, services, kau
     assert added["subject"].startswith("Un appareil kAuth a été ajouté")
     assert removed["subject"].startswith("Un appareil kAuth a été retiré")
     assert "« Pixel » a été retiré de votre compte, depuis 10.1.2.3" in removed["body"]
+
+
+def test_removing_the_last_second_factor_warns_offers_another_and_needs_a_tick(
+    auth, client, make_user, phone_for, services, kauth,
+):
+    person = signed_in(auth, make_user)
+    phone = phone_for(person, name="Only phone")
+    user = services.users.get(person.id)
+    mfa = services.ext["mfa"]
+    assert mfa.codes_left(user) > 0  # the first device came with recovery codes
+    url = f"/security/kauth/devices/{phone.device_id}/remove"
+    page = client.get(url).get_data(as_text=True)
+    assert "This is your last second step" in page
+    for offer in ('href="/mfa/totp"', 'href="/mfa/keys/add?kind=security_key"', 'href="/security/kauth/add"'):
+        assert offer in page, offer
+    unticked = client.post(url, data={"csrf_token": csrf_of(page)})
+    assert unticked.status_code == 400 and "Tick the box" in unticked.get_data(as_text=True)
+    assert kauth.devices_of(user) != []
+    done = client.post(url, data={"csrf_token": csrf_of(page), "understood": "y"})
+    assert done.status_code == 302 and kauth.devices_of(user) == []
+    # Recovery codes alone would make every sign-in burn one: they go with the last factor, and
+    # the two-step page says it is off.
+    assert mfa.codes_left(user) == 0
+    overview = client.get("/mfa").get_data(as_text=True)
+    assert "Two-step verification is off" in overview
+
+
+def test_a_device_that_is_not_the_last_factor_goes_without_the_warning(
+    auth, client, make_user, phone_for, services, kauth,
+):
+    person = signed_in(auth, make_user)
+    first = phone_for(person, name="First phone")
+    phone_for(person, name="Second phone")
+    page = client.get(f"/security/kauth/devices/{first.device_id}/remove").get_data(as_text=True)
+    assert "This is your last second step" not in page and 'name="understood"' not in page
+    done = client.post(f"/security/kauth/devices/{first.device_id}/remove", data={"csrf_token": csrf_of(page)})
+    assert done.status_code == 302
+    user = services.users.get(person.id)
+    [left] = kauth.devices_of(user)
+    assert left.name == "Second phone" and services.ext["mfa"].codes_left(user) > 0
+
+
+def test_the_two_step_page_lists_kauth_with_the_other_factors(auth, client, make_user, phone_for):
+    person = signed_in(auth, make_user)
+    page = client.get("/mfa").get_data(as_text=True)
+    assert "kAuth on your phone" in page and 'href="/security/kauth"' in page
+    assert "Two-step verification is off" in page
+    phone_for(person, name="Pixel 9")
+    page = client.get("/mfa").get_data(as_text=True)
+    assert "1 kAuth device" in page and "Two-step verification is on" in page
+    french = client.get("/mfa?lang=fr").get_data(as_text=True)
+    assert "kAuth sur votre téléphone" in french

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -85,9 +86,13 @@ def test_a_deny_refuses_the_sign_in(auth, client, make_user, phone_for, services
     assert phone.answer(challenge["id"], "deny").json == {"status": "denied"}
     refused = check(client, html)
     assert refused.status_code == 401
-    assert "refused on your device" in refused.get_data(as_text=True)
+    page = refused.get_data(as_text=True)
+    assert "The sign-in was refused." in page and "Send a new request" not in page
     assert events(services, "kauth:challenge:denied")
     assert services.sessions.list(person.id) == []
+    # The attempt is over: no new request reaches the phone without the password again.
+    assert client.get("/login/kauth").headers["Location"].endswith("/login")
+    assert phone.pending() == []
 
 
 def test_this_was_not_me_reports_and_mails_the_owner(auth, client, make_user, phone_for, services):
@@ -102,7 +107,19 @@ def test_this_was_not_me_reports_and_mails_the_owner(auth, client, make_user, ph
     assert reported["details"]["signin_ip"] == "127.0.0.1"
     mail = outbox(services)[-1]
     assert mail["to"] == person.email and "not you" in mail["body"] and answered.json["wizard_url"] in mail["body"]
-    assert "not you" in check(client, html).get_data(as_text=True)
+    # The moment is written for its reader, not as a raw ISO timestamp with microseconds.
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", mail["body"])
+    assert re.search(r"at \w{3} \d{1,2}, \d{4}, \d{1,2}:\d\d\u202f[AP]M UTC\.", mail["body"]), mail["body"]
+    # The browser that asked may be whoever knew the password: it is told only that the request
+    # was refused, exactly as for a plain deny, never that it was reported or that mail went.
+    assert client.get("/login/kauth/status").json == {"status": "denied"}
+    refused = check(client, html)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 401 and "The sign-in was refused." in page
+    for leak in ("reported", "not you", "e-mailed", "Send a new request"):
+        assert leak not in page, leak
+    assert client.get("/login/kauth").headers["Location"].endswith("/login")
+    assert phone.pending() == [] and len(events(services, "kauth:challenge:sent")) == 1
 
 
 def test_an_expired_request_cannot_be_answered(auth, client, make_user, phone_for, clock, services):

@@ -68,13 +68,30 @@ def test_moments_and_days_are_written_for_people_in_each_language(app):
 
     moment = dt.datetime(2026, 11, 25, 14, 7, 33, tzinfo=dt.UTC)
     with app.test_request_context("/?lang=en"):
-        assert when(moment) == "Nov 25, 2026, 14:07 UTC"
-        assert when(int(moment.timestamp())) == "Nov 25, 2026, 14:07 UTC"
+        # The locale's own clock (CLDR): 12-hour with a narrow no-break space in English.
+        assert when(moment) == "Nov 25, 2026, 2:07\u202fPM UTC"
+        assert when(int(moment.timestamp())) == "Nov 25, 2026, 2:07\u202fPM UTC"
         assert day(moment) == "November 25, 2026"
         assert when(None) == "" and day(None) == ""
     with app.test_request_context("/?lang=fr"):
         assert when(moment) == "25 nov. 2026, 14:07 UTC"
         assert day(moment) == "25 novembre 2026"
+
+
+def test_moments_are_written_in_the_readers_time_zone():
+    import datetime as dt
+
+    from idp.words import moment_words
+
+    winter = dt.datetime(2026, 11, 25, 14, 7, 33, 123456, tzinfo=dt.UTC)
+    summer = dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)
+    assert moment_words(winter, "fr", "Europe/Zurich") == "25 nov. 2026, 15:07 CET"
+    assert moment_words(summer, "fr", "Europe/Zurich") == "1 juil. 2026, 14:00 CEST"
+    assert moment_words(winter, "en", "America/New_York") == "Nov 25, 2026, 9:07\u202fAM EST"
+    # No seconds, no microseconds; an unknown zone reads as UTC rather than failing.
+    assert moment_words(winter, "fr", "Mars/Olympus") == "25 nov. 2026, 14:07 UTC"
+    # A zone without an abbreviation shows its offset.
+    assert moment_words(winter, "fr", "America/Sao_Paulo") == "25 nov. 2026, 11:07 UTC-03:00"
 
 
 def test_the_sessions_page_shows_friendly_dates(client, auth, make_user):

@@ -40,12 +40,16 @@ def test_events_are_logged_with_the_request_id_and_without_the_password(auth, ma
     handler = _Lines()
     logger = logging.getLogger("idp")
     logger.addHandler(handler)
+    level = logger.level
     logger.setLevel(logging.INFO)
     try:
         auth.identify(person.email)
         auth.password("hunter2-wrong", **{"X-Request-ID": "trace-abcdef12"})
     finally:
+        # Left at INFO, every later test would log its events (and a test reading the error
+        # log of one module would see them).
         logger.removeHandler(handler)
+        logger.setLevel(level)
     [line] = [x for x in handler.lines if x.get("event_tag") == "account:signin:failed"]
     assert line["request_id"] == "trace-abcdef12"
     assert "hunter2" not in json.dumps(handler.lines)

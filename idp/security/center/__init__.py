@@ -23,6 +23,7 @@ from idp.stores.security import SqlActivityStore
 from idp.stores.security import SqlMemberStore
 from idp.stores.security import SqlNotificationPrefStore
 from idp.stores.users import SqlOrgStore
+from idp.web.nav import NavEntry
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -82,8 +83,28 @@ def init_app(app: Flask, container: Container) -> None:
     app.add_template_filter(_combine_args, "combine_args")
     for module in (views, views_activity, views_wizard, views_unlock, views_org):
         app.register_blueprint(module.bp)
-    container.nav.append((N_("Security"), "security.index"))
+    container.nav.extend(_nav_entries(center))
     container.review.extend(_review_items(container, notifications))
+
+
+def _nav_entries(center: Any) -> list[NavEntry]:
+    return [
+        NavEntry(N_("Security"), "security.index", order=10, top=True, sections=("security", "activity", "wizard"),
+                 description=N_("A review of everything that protects your account.")),
+        NavEntry(N_("Sessions and devices"), "security.sessions", order=11,
+                 description=N_("Where your account is signed in; sign out a device you do not recognise.")),
+        NavEntry(N_("Sign-in notifications"), "security.notifications", order=12,
+                 description=N_("Which sign-ins we e-mail you about.")),
+        NavEntry(N_("Lockout"), "security.lockout", order=13,
+                 description=N_("How many wrong passwords lock your account, and how to unlock it.")),
+        NavEntry(N_("Activity"), "activity.own", order=14,
+                 description=N_("Sign-ins and changes to your account, with where they came from.")),
+        NavEntry(N_("Compromised password?"), "wizard.password", order=15,
+                 description=N_("Change your password and sign out everywhere, step by step.")),
+        NavEntry(N_("Organisations you administer"), "org_security.index", order=60, sections=("org_security",),
+                 description=N_("Members, locked accounts, activity and single sign-on of your organisations."),
+                 visible=lambda user: bool(center.admin_memberships(user))),
+    ]
 
 
 def _utc_time(epoch: int) -> str:

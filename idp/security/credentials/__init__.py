@@ -16,6 +16,7 @@ from idp.security.review import ReviewItem
 from idp.stores.credentials import RedisCredentialFailures
 from idp.stores.credentials import SqlCredentialStore
 from idp.stores.redis import Keys
+from idp.web.nav import NavEntry
 
 
 def init_app(app: Flask, container: Any) -> None:
@@ -45,7 +46,10 @@ def init_app(app: Flask, container: Any) -> None:
     # Bearer tokens, not cookies, authenticate the API: there is no ambient credential to forge with.
     app.extensions["csrf"].exempt(api_bp)
     app.extensions["csrf"].exempt(forward_bp)
-    # Reached from the security overview (review items), not the top navigation.
+    container.nav.append(NavEntry(
+        N_("App passwords and API tokens"), "credentials.index", order=30, top=True,
+        description=N_("For mail clients, scripts and tools that cannot use two-step verification."),
+    ))
 
     def app_passwords_status(user: User) -> str:
         count = service.count_app_passwords(user)

@@ -423,10 +423,10 @@ class CredentialService:
             self.events.record_event(tag, ctx=ctx, user_id=user_id, product=Product.API, details=details)
 
     def _notify(self, user: User, template: str, name: str, ctx: RequestContext) -> None:
-        self.mail.queue(
-            user.email, template, locale=user.locale, name=user.display_name, label=name, ip=ctx.ip,
+        self.mail.queue_for(
+            user, template, label=name, ip=ctx.ip,
             device=describe(ctx.user_agent),
-            when=self.clock.now().strftime("%Y-%m-%d %H:%M UTC"),
+            when=self.clock.now(),
         )
 
 
