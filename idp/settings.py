@@ -313,7 +313,7 @@ class Settings(BaseSettings):
     instance_path: Path = Path("instance")
     secret_key: SecretStr = SecretStr("")
     # Fernet keys (comma-separated) for secrets at rest; the first encrypts, all decrypt.
-    # Empty: one key derived from secret_key.
+    # Empty: a key derived from secret_key (decision 0610).
     encryption_keys: SecretStr = SecretStr("")
     site_name: str = "Identity"
     default_locale: Literal["en", "fr"] = "en"
