@@ -16,8 +16,10 @@ from idp.auth.passwords import Passwords
 from idp.auth.service import SignInService
 from idp.clock import Clock
 from idp.clock import SystemClock
+from idp.crypto import Purpose
 from idp.crypto import SecretBox
-from idp.crypto import derive_key
+from idp.crypto import fernet_key
+from idp.crypto import keys_for
 from idp.events import EventRecorder
 from idp.mail import FileMailer
 from idp.mail import Mailer
@@ -160,4 +162,8 @@ class Container:
 
 def _encryption_keys(settings: Settings) -> list[bytes]:
     explicit = [k.strip().encode() for k in settings.encryption_keys.get_secret_value().split(",") if k.strip()]
-    return explicit or [derive_key(settings.secret_key.get_secret_value() or "testing-only")]
+    if explicit:
+        return explicit
+    # Derived: the current key encrypts; the pre-0610 one still decrypts what it encrypted.
+    secret = settings.secret_key.get_secret_value() or "testing-only"
+    return [fernet_key(key) for key in keys_for(secret, Purpose.AT_REST)]

@@ -222,7 +222,8 @@ class OidcSettings(BaseModel):
     # Signing algorithms published in the JWKS; RS256 is always present (OpenID Connect requires it).
     signing_algorithms: list[Literal["RS256", "ES256"]] = ["RS256", "ES256"]
     rsa_key_size: int = Field(default=2048, ge=2048, le=4096)
-    # Seconds a back-channel logout POST may take before it is given up (and logged).
+    # Seconds a back-channel logout attempt may take to connect, and as many to read the answer,
+    # before it is given up (and logged); a refused connection or a 5xx is tried twice more.
     backchannel_timeout: float = Field(default=3.0, gt=0, le=30)
     # Seconds worker processes keep the signing keys in memory before reading them again.
     key_cache_seconds: int = Field(default=60, ge=0, le=3600)
@@ -313,7 +314,7 @@ class Settings(BaseSettings):
     instance_path: Path = Path("instance")
     secret_key: SecretStr = SecretStr("")
     # Fernet keys (comma-separated) for secrets at rest; the first encrypts, all decrypt.
-    # Empty: one key derived from secret_key.
+    # Empty: a key derived from secret_key (decision 0610).
     encryption_keys: SecretStr = SecretStr("")
     site_name: str = "Identity"
     default_locale: Literal["en", "fr"] = "en"

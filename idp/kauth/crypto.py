@@ -18,7 +18,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from idp.crypto import Purpose
+from idp.crypto import derive
 
 REQUEST_PREFIX = "KAUTH-REQUEST-V1"
 ANSWER_PREFIX = "KAUTH-ANSWER-V1"
@@ -102,9 +104,7 @@ def generate_key() -> ec.EllipticCurvePrivateKey:
 def server_key(secret: str) -> ec.EllipticCurvePrivateKey:
     """The server's notice-signing key, derived from the instance secret (the same on every
     worker and machine, nothing to store; rotating the secret rotates it)."""
-    material = HKDF(algorithm=hashes.SHA256(), length=48, salt=b"idp-kauth", info=b"server notice key v1").derive(
-        secret.encode()
-    )
+    material = derive(secret, Purpose.KAUTH_NOTICE, length=48)
     value = int.from_bytes(material, "big") % (_P256_N - 1) + 1
     return ec.derive_private_key(value, ec.SECP256R1())
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +49,8 @@ def init_app(app: Any, container: Any) -> None:
     # phrases (the Python extractor here reads `ngettext` as singular-only).
     from flask_babel import ngettext as plural
 
+    from idp.crypto import Purpose
+    from idp.crypto import keys_for
     from idp.mfa import signin
     from idp.mfa import views
     from idp.mfa.service import MfaService
@@ -72,7 +73,7 @@ def init_app(app: Any, container: Any) -> None:
         rp=RelyingParty(rp_id=rp_id, rp_name=conf.rp_name or settings.site_name, origin=origin),
         box=container.secrets, events=container.events, mail=container.mail, clock=container.clock,
         issuer=conf.totp_issuer or settings.site_name,
-        recovery_key=hashlib.sha256(f"idp-mfa-recovery-v1\x00{secret}".encode()).digest(),
+        recovery_keys=keys_for(secret, Purpose.RECOVERY_CODES),
         recovery_count=conf.recovery_codes, warn_below=conf.recovery_warn_below,
         challenge_ttl=conf.challenge_ttl, sessions=container.sessions, lockout=container.lockout,
     )

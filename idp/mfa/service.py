@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import secrets
 from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from typing import Protocol
@@ -130,12 +131,13 @@ class ShortLivedStore(Protocol):
 class MfaService:
     def __init__(
         self, *, sql: MfaStore, cache: ShortLivedStore, rp: RelyingParty, box: SecretBox, events: EventRecorder,
-        mail: MailService, clock: Clock, issuer: str, recovery_key: bytes, recovery_count: int,
+        mail: MailService, clock: Clock, issuer: str, recovery_keys: Sequence[bytes], recovery_count: int,
         warn_below: int, challenge_ttl: int, sessions: SessionService, lockout: LockoutService,
     ) -> None:
         self.sql, self.cache, self.rp, self.box = sql, cache, rp, box
         self.events, self.mail, self.clock = events, mail, clock
-        self.issuer, self.recovery_key = issuer, recovery_key
+        # The first key hashes new codes; codes hashed before an upgrade are under the others (0610).
+        self.issuer, self.recovery_keys = issuer, list(recovery_keys)
         self.recovery_count, self.warn_below, self.challenge_ttl = recovery_count, warn_below, challenge_ttl
         self.sessions, self.lockout = sessions, lockout
         # Second factors other capabilities provide (kAuth devices...), counted so that removing
@@ -224,7 +226,7 @@ class MfaService:
     def regenerate_codes(self, user: User, ctx: RequestContext) -> list[str]:
         """A new set; the previous codes stop working in the same transaction."""
         codes = recovery.generate(self.recovery_count)
-        self.sql.replace_codes(user.id, [recovery.digest(c, self.recovery_key) for c in codes], self.clock.now())
+        self.sql.replace_codes(user.id, [recovery.digest(c, self.recovery_keys[0]) for c in codes], self.clock.now())
         self.cache.put(
             self.cache.user_key(user.id, "codes:shown"), self.box.encrypt(json.dumps(codes)), SHOWN_CODES_TTL
         )
@@ -245,9 +247,11 @@ class MfaService:
         self.cache.delete(self.cache.user_key(user.id, "codes:shown"))
 
     def use_recovery_code(self, user: User, code: str | None, ctx: RequestContext) -> int:
-        """Burn one code (atomically: a code works once even under concurrent use); returns how many remain."""
+        """Burn one code (atomically: a code works once even under concurrent use); returns how many remain.
+        Tried under each key in turn: a set hashed before an upgrade works until used or replaced."""
         recovery.normalise(code)
-        if not self.sql.use_code(user.id, recovery.digest(code or "", self.recovery_key), self.clock.now()):
+        if not any(self.sql.use_code(user.id, recovery.digest(code or "", key), self.clock.now())
+                   for key in self.recovery_keys):
             raise recovery.WrongRecoveryCodeError()
         left = self.sql.codes_left(user.id)
         self.events.record_event(

@@ -21,6 +21,8 @@ from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.wrappers import Response as BaseResponse
 
+from idp.crypto import Purpose
+from idp.crypto import derive
 from idp.web.current import services
 
 bp = Blueprint("oidc_demo", __name__)
@@ -56,7 +58,8 @@ def _conf() -> dict[str, str]:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(services().settings.secret_key.get_secret_value() or "testing-only", "demo-rp")
+    secret = services().settings.secret_key.get_secret_value() or "testing-only"
+    return URLSafeTimedSerializer(derive(secret, Purpose.DEMO_RP), "demo-rp")
 
 
 def _state() -> dict[str, Any]:

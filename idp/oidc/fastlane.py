@@ -17,8 +17,6 @@ GIL, run in a small thread pool so the event loop keeps serving while a key sign
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
 import logging
 from collections.abc import Callable
@@ -30,6 +28,7 @@ from urllib.parse import parse_qsl
 from urllib.parse import unquote
 
 from authlib.common.security import is_secure_transport
+from werkzeug.datastructures import Authorization
 
 from idp.events import EventRecorder
 from idp.events import EventTag
@@ -105,19 +104,17 @@ class LaneRequest:
             return None
         return form
 
+    def authorization(self) -> Authorization | None:
+        """The Authorization header, parsed as a Werkzeug request would (None: absent, or Basic
+        credentials that are not Base64 of UTF-8)."""
+        return Authorization.from_header(self.headers.get("authorization"))
+
     def basic_auth(self) -> tuple[str, str] | None:
         """client_secret_basic credentials (RFC 6749 §2.3.1: form-encoded, then Base64)."""
-        value = self.headers.get("authorization", "")
-        if value[:6].lower() != "basic ":
+        auth = self.authorization()
+        if auth is None or auth.type != "basic" or not auth.username or not auth.password:
             return None
-        try:
-            decoded = base64.b64decode(value[6:].strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        client_id, sep, secret = decoded.partition(":")
-        if not sep or not client_id or not secret:
-            return None
-        return unquote(client_id), unquote(secret)
+        return unquote(auth.username), unquote(auth.password)
 
 
 def _forwarded(value: str | None, trusted: int) -> str | None:
@@ -251,10 +248,10 @@ class FastLane:
     async def _userinfo(self, request: LaneRequest) -> Reply | None:
         if request.body:
             return None  # a token in the body is the reference's (one place only, RFC 6750)
-        header = request.headers.get("authorization", "")
-        if header[:7].lower() != "bearer ":
+        auth = request.authorization()
+        if auth is None or auth.type != "bearer" or not auth.token:
             return None
-        body = await self._access_claims(header[7:].strip())
+        body = await self._access_claims(auth.token)
         if body is None or "openid" not in str(body.get("scope", "")).split():
             return None
         assert self.store is not None  # noqa: S101 - checked by handle()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import unquote
 
 from authlib.common.security import is_secure_transport
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -11,8 +12,8 @@ from authlib.oauth2.base import invalid_error_characters
 from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749 import UnsupportedResponseTypeError
-from authlib.oauth2.rfc6749.authenticate_client import authenticate_client_secret_basic
 from flask import Flask
+from werkzeug.datastructures import Authorization
 
 from idp.events import EventTag
 from idp.oidc import endpoints
@@ -60,15 +61,27 @@ class IdpAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
 
 def client_secret_basic(query_client: Any, request: Any) -> Any:
-    """Authlib's client_secret_basic, except that a malformed Authorization header (one word, bad
-    base64, credentials that are not UTF-8) is the client's failure to authenticate (401
-    invalid_client with `WWW-Authenticate: Basic`, RFC 6749 §5.2), not an error of ours."""
-    try:
-        return authenticate_client_secret_basic(query_client, request)
-    except UnicodeDecodeError:
-        raise InvalidClientError(status_code=401, description="The Basic credentials are not UTF-8.") from None
-    except ValueError:  # Authlib splits the header and decodes its base64 unguarded
-        raise InvalidClientError(status_code=401, description="The Authorization header is malformed.") from None
+    """client_secret_basic (RFC 6749 §2.3.1), the header read by Werkzeug's parser; the client id
+    and secret are form-encoded before Base64, so each is percent-decoded after.
+
+    A Basic header that is not Base64 of UTF-8 (the only non-empty header Werkzeug cannot parse)
+    is the client's failure to authenticate: 401 invalid_client with `WWW-Authenticate: Basic`
+    (RFC 6749 §5.2), not an error of ours. No header, another scheme, or an empty id or secret:
+    None, so the next method is tried, and the endpoint answers 401 invalid_client if none
+    succeeds. An unknown client is 401 invalid_client at once, as with Authlib's own method."""
+    header = request.headers.get("Authorization")
+    auth = Authorization.from_header(header)
+    if auth is None and header:
+        raise InvalidClientError(status_code=401, description="The Basic credentials are not Base64 of UTF-8.")
+    if auth is None or auth.type != "basic":
+        return None
+    client_id, secret = unquote(auth.username or ""), unquote(auth.password or "")
+    if not client_id or not secret:
+        return None
+    client = query_client(client_id)
+    if client is None:
+        raise InvalidClientError(status_code=401, description="The client does not exist on this server.")
+    return client if client.check_client_secret(secret) else None
 
 
 def warn_if_insecure(issuer: str, setting: str) -> bool:

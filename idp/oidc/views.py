@@ -315,8 +315,8 @@ def _bearer_error(status: int, error: str, description: str) -> Response:
 def userinfo() -> Response:
     """Claims of the token's scopes (and those asked for by name); the token comes in the
     Authorization header or, for POST, in the form body (RFC 6750 §2.1-2.2), never both."""
-    header = request.headers.get("Authorization", "")
-    in_header = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    auth = request.authorization
+    in_header = (auth.token or "") if auth is not None and auth.type == "bearer" else ""
     in_body = request.form.get("access_token", "") if request.method == "POST" else ""
     if in_header and in_body:
         return _bearer_error(400, "invalid_request", "the token was sent twice")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
-import hmac
+from typing import Any
 from typing import Protocol
+
+from itsdangerous import BadData
+from itsdangerous import URLSafeSerializer
 
 from idp.auth.passwords import Passwords
 from idp.clock import Clock
+from idp.crypto import Purpose
+from idp.crypto import derive
 from idp.errors import N_
 from idp.errors import ValidationError
 from idp.events import EventRecorder
@@ -23,6 +27,7 @@ from idp.security.ratelimit import RateLimiter
 
 UNLOCK_PATH = "/unlock/"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MAX_TOKEN = 300
 USED = N_("This unlock link has already been used, or the account is no longer locked.")
 
 
@@ -45,15 +50,14 @@ def _micros(when: dt.datetime) -> int:
     return (when - EPOCH) // dt.timedelta(microseconds=1)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 class UnlockService:
-    """A link is `<user id>.<lock time µs>.<expiry s>.<HMAC-SHA256>`, the MAC keyed by the
-    instance secret and covering the account's e-mail too. It is single-use without any storage:
-    it names the lock it was issued for, and redeeming it lifts that lock, so the same link (and
-    every link of an earlier lock) finds nothing to unlock afterwards."""
+    """A link is `<user id>.<signed [lock time µs, expiry s]>`, signed by itsdangerous (HMAC-SHA256)
+    with the instance's unlock-link key and a salt naming the account's id and e-mail, so the
+    signature holds for that account only, and only while its e-mail is the one written to.
+
+    It is single-use without any storage: it names the lock it was issued for, and redeeming it
+    lifts that lock, so the same link (and every link of an earlier lock) finds nothing to unlock
+    afterwards. The expiry is in the signed payload and read against the injected clock."""
 
     def __init__(
         self, *, users: UserLookup, accounts: PasswordSetter, passwords: Passwords, lockout: LockoutService,
@@ -62,17 +66,36 @@ class UnlockService:
     ) -> None:
         self.users, self.accounts, self.passwords, self.lockout = users, accounts, passwords, lockout
         self.ratelimit, self.breached, self.events, self.clock = ratelimit, breached, events, clock
-        self._key = hashlib.sha256(f"idp-unlock-link-v1\x00{secret}".encode()).digest()
+        self._links = URLSafeSerializer(
+            derive(secret, Purpose.UNLOCK_LINK),
+            signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256},
+        )
         self.base_url, self.ttl, self.ip_limit, self.ip_window = base_url, ttl, ip_limit, ip_window
 
-    def _mac(self, payload: str, user: User) -> str:
-        message = f"{payload}\x00{user.email.strip().lower()}".encode()
-        return _b64(hmac.new(self._key, message, hashlib.sha256).digest())
+    @staticmethod
+    def _salt(user: User) -> str:
+        return f"idp unlock link\x00{user.id}\x00{user.email.strip().lower()}"
 
     def token_for(self, user: User, locked_at: dt.datetime) -> str:
         expires = int(self.clock.now().timestamp()) + self.ttl
-        payload = f"{user.id}.{_micros(locked_at)}.{expires}"
-        return f"{payload}.{self._mac(payload, user)}"
+        return f"{user.id}.{self._links.dumps([_micros(locked_at), expires], salt=self._salt(user))}"
+
+    def _verified(self, token: str) -> tuple[User, int, int] | None:
+        """(account, lock time µs, expiry s) of a link we signed; None for anything else. The
+        signature is checked (in constant time) before any of the payload is believed."""
+        user_id, _, signed = token.partition(".")
+        if len(token) > MAX_TOKEN or not signed or not user_id.isdigit() or len(user_id) > 12:
+            return None
+        user = self.users.get(int(user_id))
+        if user is None:
+            return None
+        try:
+            payload: Any = self._links.loads(signed, salt=self._salt(user))
+        except BadData:
+            return None
+        if not (isinstance(payload, list) and len(payload) == 2 and all(type(v) is int for v in payload)):
+            return None
+        return user, payload[0], payload[1]
 
     def link_for(self, user: User, locked_at: dt.datetime) -> str:
         """The URL put in the account_locked mail (LockoutService calls this when it locks)."""
@@ -81,20 +104,17 @@ class UnlockService:
     def check(self, token: str) -> User:
         """The locked account this link may unlock, or UnlockLinkError.
 
-        The MAC is checked (in constant time) before anything else is believed, so a changed
-        user id, lock time or expiry is refused as forged."""
-        parts = token.split(".") if len(token) <= 200 else []
-        if len(parts) != 4 or not all(p.isdigit() for p in parts[:3]):
+        A changed user id, lock time or expiry, a link for another account or an earlier
+        e-mail address, and one signed with another key are all refused as not valid."""
+        verified = self._verified(token)
+        if verified is None:
             raise UnlockLinkError(N_("This unlock link is not valid."))
-        user = self.users.get(int(parts[0]))
-        payload = ".".join(parts[:3])
-        if user is None or not hmac.compare_digest(self._mac(payload, user), parts[3]):
-            raise UnlockLinkError(N_("This unlock link is not valid."))
-        if int(parts[2]) <= self.clock.now().timestamp():
+        user, locked, expires = verified
+        if expires <= self.clock.now().timestamp():
             raise UnlockLinkError(
                 N_("This unlock link has expired. Sign in to get a new one, or ask an administrator.")
             )
-        if user.locked_at is None or _micros(user.locked_at) != int(parts[1]):
+        if user.locked_at is None or _micros(user.locked_at) != locked:
             raise UnlockLinkError(USED)
         return user
 
@@ -130,9 +150,6 @@ class UnlockService:
     def _refused(self, token: str, ctx: RequestContext) -> None:
         # Only a genuine link (expired or used) is recorded: a forged one names an account the
         # forger chose, and must not write to that person's log.
-        parts = token.split(".")
-        if len(parts) != 4 or not parts[0].isdigit() or len(parts[0]) > 12:
-            return
-        user = self.users.get(int(parts[0]))
-        if user is not None and hmac.compare_digest(self._mac(".".join(parts[:3]), user), parts[3]):
-            self.events.record_event(EventTag.UNLOCK_LINK_REFUSED, ctx=ctx, user_id=user.id)
+        verified = self._verified(token)
+        if verified is not None:
+            self.events.record_event(EventTag.UNLOCK_LINK_REFUSED, ctx=ctx, user_id=verified[0].id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import redis
@@ -27,6 +28,7 @@ def _app_password(row: AppPasswordRow) -> dict[str, Any]:
     return {
         "id": row.id, "user_id": row.user_id, "name": row.name, "created_at": row.created_at,
         "last_used_at": row.last_used_at, "last_used_ip": row.last_used_ip, "revoked_at": row.revoked_at,
+        "secret_hash": row.secret_hash,
     }
 
 
@@ -35,7 +37,14 @@ def _api_token(row: ApiTokenRow) -> dict[str, Any]:
         "id": row.id, "user_id": row.user_id, "name": row.name, "hint": row.hint,
         "scopes": list(row.scopes or []), "created_at": row.created_at, "expires_at": row.expires_at,
         "last_used_at": row.last_used_at, "last_used_ip": row.last_used_ip, "revoked_at": row.revoked_at,
+        "secret_hash": row.secret_hash,
     }
+
+
+def _first(rows: Sequence[Any], hashes: Sequence[str]) -> Any:
+    # In the order of `hashes` (the current key's first), whatever order SQL returned them in.
+    by_hash = {row.secret_hash: row for row in rows}
+    return next((by_hash[h] for h in hashes if h in by_hash), None)
 
 
 class SqlCredentialStore:
@@ -65,10 +74,21 @@ class SqlCredentialStore:
             )
             return [_app_password(r) for r in rows]
 
-    def app_password_by_hash(self, secret_hash: str) -> dict[str, Any] | None:
+    def app_password_by_hash(self, secret_hashes: Sequence[str]) -> dict[str, Any] | None:
+        """The row whose hash is one of `secret_hashes` (the same secret under each server key)."""
         with self.db.transaction() as s:
-            row = s.scalar(select(AppPasswordRow).where(AppPasswordRow.secret_hash == secret_hash))
+            rows = s.scalars(select(AppPasswordRow).where(AppPasswordRow.secret_hash.in_(secret_hashes))).all()
+            row = _first(rows, secret_hashes)
             return _app_password(row) if row else None
+
+    def rekey_app_password(self, item_id: int, old_hash: str, new_hash: str) -> None:
+        """Store the hash under the current key in place of the one under an earlier key."""
+        with self.db.transaction() as s:
+            s.execute(
+                update(AppPasswordRow)
+                .where(AppPasswordRow.id == item_id, AppPasswordRow.secret_hash == old_hash)
+                .values(secret_hash=new_hash)
+            )
 
     def count_app_passwords(self, user_id: int) -> int:
         with self.db.transaction() as s:
@@ -126,10 +146,21 @@ class SqlCredentialStore:
             )
             return [_api_token(r) for r in rows]
 
-    def api_token_by_hash(self, secret_hash: str) -> dict[str, Any] | None:
+    def api_token_by_hash(self, secret_hashes: Sequence[str]) -> dict[str, Any] | None:
+        """The row whose hash is one of `secret_hashes` (the same secret under each server key)."""
         with self.db.transaction() as s:
-            row = s.scalar(select(ApiTokenRow).where(ApiTokenRow.secret_hash == secret_hash))
+            rows = s.scalars(select(ApiTokenRow).where(ApiTokenRow.secret_hash.in_(secret_hashes))).all()
+            row = _first(rows, secret_hashes)
             return _api_token(row) if row else None
+
+    def rekey_api_token(self, item_id: int, old_hash: str, new_hash: str) -> None:
+        """Store the hash under the current key in place of the one under an earlier key."""
+        with self.db.transaction() as s:
+            s.execute(
+                update(ApiTokenRow)
+                .where(ApiTokenRow.id == item_id, ApiTokenRow.secret_hash == old_hash)
+                .values(secret_hash=new_hash)
+            )
 
     def count_api_tokens(self, user_id: int, now: dt.datetime) -> int:
         with self.db.transaction() as s:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 
 import pytest
 from sqlalchemy import select
 
+from idp.crypto import Purpose
+from idp.crypto import derive
 from idp.errors import AuthenticationError
 from idp.errors import NotFoundError
 from idp.errors import RateLimitedError
 from idp.errors import ValidationError
 from idp.model import RequestContext
+from idp.security.credentials.formats import new_api_token
+from idp.security.credentials.formats import new_app_password
 from idp.security.credentials.service import TOKEN_PREFIX
 from idp.security.credentials.service import InsufficientScopeError
 from idp.security.credentials.service import InvalidTokenError
@@ -250,3 +256,55 @@ def test_revoke_all_revokes_every_app_password_and_token_of_that_person_only(cre
     assert [e["details"] for e in events(services, "account:app_password:revoked")] == [{"all": True, "count": 3}]
     assert [e["details"] for e in events(services, "account:api_token:revoked")] == [{"all": True, "count": 1}]
     assert credentials.revoke_all(holder.user, CTX) == 0
+
+
+def _pre_upgrade_hash(services, secret: str) -> str:
+    """HMAC of a secret under the server key derived before decision 0610."""
+    instance = services.settings.secret_key.get_secret_value()
+    old_key = hmac.new(instance.encode(), b"idp-credentials-v1", hashlib.sha256).digest()
+    return hmac.new(old_key, secret.encode(), hashlib.sha256).hexdigest()
+
+
+def _stored_hash(services, row_type, item_id: int) -> str:
+    with services.db.transaction() as s:
+        return s.get(row_type, item_id).secret_hash
+
+
+def test_an_app_password_made_before_the_upgrade_works_and_is_rekeyed(credentials, holder, services):
+    secret = new_app_password()
+    old = _pre_upgrade_hash(services, normalise_app_password(secret))
+    record = credentials.store.add_app_password(user_id=holder.user.id, name="Old phone", secret_hash=old,
+                                                now=services.clock.now())
+    assert credentials.check_app_password(holder.user.email, secret.upper(), CTX).id == holder.user.id
+    rekeyed = _stored_hash(services, AppPasswordRow, record["id"])
+    assert rekeyed != old
+    assert rekeyed == hmac.new(derive(services.settings.secret_key.get_secret_value(), Purpose.CREDENTIALS),
+                               normalise_app_password(secret).encode(), hashlib.sha256).hexdigest()
+    assert credentials.check_app_password(holder.user.email, secret, CTX).id == holder.user.id
+    assert events(services, "account:app_password:refused") == []
+
+
+def test_a_refused_app_password_made_before_the_upgrade_is_not_rekeyed(credentials, holder, make_user, services):
+    secret = new_app_password()
+    old = _pre_upgrade_hash(services, normalise_app_password(secret))
+    record = credentials.store.add_app_password(user_id=holder.user.id, name="Old phone", secret_hash=old,
+                                                now=services.clock.now())
+    other = make_user()
+    with pytest.raises(AuthenticationError):
+        credentials.check_app_password(other.email, secret, CTX)  # someone else's e-mail
+    assert _stored_hash(services, AppPasswordRow, record["id"]) == old
+
+
+def test_an_api_token_made_before_the_upgrade_works_and_is_rekeyed(credentials, holder, services):
+    token = new_api_token()
+    now = services.clock.now()
+    record = credentials.store.add_api_token(
+        user_id=holder.user.id, name="Old script", hint=token[:12], secret_hash=_pre_upgrade_hash(services, token),
+        scopes=["account:read"], now=now, expires_at=now + dt.timedelta(days=30),
+    )
+    user, item = credentials.check_api_token(token, CTX, "account:read")
+    assert (user.id, item.id) == (holder.user.id, record["id"])
+    assert _stored_hash(services, ApiTokenRow, record["id"]) != _pre_upgrade_hash(services, token)
+    assert credentials.check_api_token(token, CTX, "account:read")[1].id == record["id"]
+    with pytest.raises(InvalidTokenError):
+        credentials.check_api_token(new_api_token(), CTX, "account:read")

@@ -35,6 +35,20 @@ def test_enrolment_gives_a_device_id_and_tells_the_owner(client, clock, enrolmen
     assert kauth.enrolment_status(user, started.handle).name == "Pixel"
 
 
+def test_the_server_key_devices_hold_is_the_one_derived_before_decision_0610(kauth, services):
+    """Phones enrolled before the derivations met in idp.crypto keep verifying the server's notices."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    secret = services.settings.secret_key.get_secret_value()
+    material = HKDF(algorithm=hashes.SHA256(), length=48, salt=b"idp-kauth", info=b"server notice key v1").derive(
+        secret.encode())
+    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    before = ec.derive_private_key(int.from_bytes(material, "big") % (order - 1) + 1, ec.SECP256R1())
+    assert kauth.server_public_key == crypto.encode_public_key(before.public_key())
+
+
 def test_an_enrolment_token_works_once(client, clock, enrolment):
     _, started = enrolment
     assert Phone(client, clock).enrol(started.token).status_code == 201

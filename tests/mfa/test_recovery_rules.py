@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 
 import pytest
 
+from idp.crypto import Purpose
+from idp.crypto import derive
 from idp.mfa import recovery
 from idp.mfa.recovery import MalformedRecoveryCodeError
 from idp.mfa.recovery import WrongRecoveryCodeError
@@ -36,6 +40,34 @@ def test_the_digest_depends_on_the_server_key():
     code = recovery.generate(1)[0]
     assert recovery.digest(code, b"one") != recovery.digest(code, b"two")
     assert recovery.digest(code, b"one") == recovery.digest(code.lower(), b"one")
+
+
+def test_codes_hashed_before_the_upgrade_still_work_once(make_user, enrol, mfa, services):
+    """Decision 0610: a set hashed under the key derived before it keeps working until used or replaced."""
+    person = make_user()
+    enrol.totp(person)
+    user = enrol.user(person)
+    secret = services.settings.secret_key.get_secret_value()
+    old_key = hashlib.sha256(f"idp-mfa-recovery-v1\x00{secret}".encode()).digest()
+    codes = recovery.generate(3)
+    mfa.sql.replace_codes(
+        user.id, [hmac.new(old_key, recovery.normalise(c).encode(), hashlib.sha256).hexdigest() for c in codes],
+        services.clock.now(),
+    )
+    assert mfa.use_recovery_code(user, codes[0].lower(), CTX) == 2
+    with pytest.raises(WrongRecoveryCodeError):
+        mfa.use_recovery_code(user, codes[0], CTX)
+    with pytest.raises(WrongRecoveryCodeError):
+        mfa.use_recovery_code(user, recovery.generate(1)[0], CTX)
+    assert mfa.use_recovery_code(user, codes[1], CTX) == 1
+    # A new set is hashed under the current key only.
+    fresh = mfa.regenerate_codes(user, CTX)
+    with services.db.transaction() as s:
+        from idp.stores.tables_mfa import RecoveryCodeRow
+
+        stored = {r.code_digest for r in s.query(RecoveryCodeRow).filter_by(user_id=person.id)}
+    assert hmac.new(old_key, recovery.normalise(fresh[0]).encode(), hashlib.sha256).hexdigest() not in stored
+    assert recovery.digest(fresh[0], derive(secret, Purpose.RECOVERY_CODES)) in stored
 
 
 def test_ten_codes_come_with_the_first_factor_and_are_stored_hashed(make_user, enrol, mfa, services):

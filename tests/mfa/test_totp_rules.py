@@ -145,3 +145,21 @@ def test_the_secret_is_stored_encrypted(make_user, enrol, services):
         stored = s.get(TotpRow, person.id).secret_enc
     assert secret not in stored
     assert services.secrets.decrypt_str(stored) == secret
+
+
+def test_a_seed_encrypted_before_the_upgrade_still_verifies(make_user, enrol, services):
+    """Decision 0610: a seed encrypted under the key derived before it (no encryption_keys set)."""
+    import base64
+    import hashlib
+
+    from cryptography.fernet import Fernet
+
+    person = make_user()
+    secret = services.settings.secret_key.get_secret_value()
+    old_key = base64.urlsafe_b64encode(hashlib.sha256(f"idp-at-rest-v1\x00{secret}".encode()).digest())
+    enrol.mfa.sql.set_totp(person.id, secret_enc=Fernet(old_key).encrypt(SECRET.encode()).decode(), step=0,
+                           now=services.clock.now())
+    user = enrol.user(person)
+    enrol.mfa.verify_totp(user, enrol.code_now(SECRET))  # raises if refused
+    with pytest.raises(WrongCodeError):
+        enrol.mfa.verify_totp(user, totp.code_at(SECRET, totp.step_of(services.clock.now()) + 5))

@@ -203,6 +203,24 @@ def test_client_credentials_for_a_service_client(make_client: Any, client: Any, 
     assert events(services, "oidc:token:issued")[-1]["product"] == service.client_id
 
 
+def test_basic_credentials_are_form_decoded_after_base64(make_client: Any, client: Any) -> None:
+    """RFC 6749 §2.3.1: the client id and secret are form-encoded, then Base64; a client may
+    percent-encode any character, and a wrong secret stays wrong once decoded."""
+    service = make_client("service", scopes=["reports"])
+
+    def encoded(value: str) -> str:
+        return "".join(f"%{b:02X}" for b in value.encode())
+
+    def basic(secret: str) -> dict[str, str]:
+        raw = f"{encoded(service.client_id)}:{secret}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+    data = {"grant_type": "client_credentials", "scope": "reports"}
+    assert client.post("/oauth/token", data=data, headers=basic(encoded(service.secret))).status_code == 200
+    wrong = client.post("/oauth/token", data=data, headers=basic(encoded(service.secret + "x")))
+    assert (wrong.status_code, wrong.get_json()["error"]) == (401, "invalid_client")
+
+
 def test_a_browser_client_cannot_use_client_credentials(rp: Any, client: Any) -> None:
     response = client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(rp.client_id, rp.secret))
     assert response.get_json()["error"] == "unauthorized_client"

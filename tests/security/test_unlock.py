@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import datetime as dt
+import hashlib
+import hmac
+import json
 import re
 
 import pytest
+from itsdangerous.encoding import base64_decode
+from itsdangerous.encoding import base64_encode
 
 from idp.model import RequestContext
+from idp.security.unlock import UnlockLinkError
 from tests.conftest import AuthActions
 from tests.conftest import csrf_of
 from tests.conftest import events
@@ -76,20 +85,62 @@ def test_the_link_expires(client, services, make_user, mailbox, clock):
     assert services.accounts.user(person.id).locked_at is not None
 
 
+def _reencoded(signed: str, change) -> str:
+    """The signed part with its payload changed and the signature kept."""
+    body, signature = signed.split(".")
+    payload = json.loads(base64_decode(body))
+    return f"{base64_encode(json.dumps(change(payload))).decode()}.{signature}"
+
+
 def test_a_tampered_link_is_refused(client, services, make_user, mailbox):
     person = make_user()
     _lock(services, person)
     path = _link_from_mail(mailbox, person)
-    uid, locked, expires, mac = path.removeprefix("/unlock/").split(".")
+    uid, signed = path.removeprefix("/unlock/").split(".", 1)
+    body, signature = signed.split(".")
+    longer = f"{uid}.{_reencoded(signed, lambda p: [p[0], p[1] + 86400])}"
+    other_lock = f"{uid}.{_reencoded(signed, lambda p: [p[0] + 1, p[1]])}"
     for forged in (
-        f"{uid}.{locked}.{int(expires) + 86400}.{mac}",  # a longer life
-        f"{uid}.{locked}.{expires}.{mac[:-2]}AA",  # another signature
-        f"{uid}.{locked}.{expires}",
+        longer,
+        other_lock,
+        f"{uid}.{body}.{signature[:-2]}AA",  # another signature
+        f"{uid}.{body}",
+        f"{uid}.{body}.",
+        f"{uid}",
         "garbage",
+        f"{uid}.{'A' * 400}",
     ):
         response = client.get(f"/unlock/{forged}")
         assert response.status_code == 400 and "not valid" in response.get_data(as_text=True)
     assert services.accounts.user(person.id).locked_at is not None
+    for forged in (longer, other_lock):  # a forgery names an account it must not write to
+        with pytest.raises(UnlockLinkError, match="not valid"):
+            services.ext["unlock"].redeem(forged, CTX, current_password=person.password)
+    assert events(services, "account:lockout:unlock_link_refused") == []
+
+
+def test_a_link_written_to_an_earlier_address_is_refused(services, make_user):
+    person = make_user()
+    _lock(services, person)
+    user = services.accounts.user(person.id)
+    unlock = services.ext["unlock"]
+    earlier = unlock.token_for(dataclasses.replace(user, email="earlier@example.org"), user.locked_at)
+    with pytest.raises(UnlockLinkError, match="not valid"):
+        unlock.check(earlier)
+    assert unlock.check(unlock.token_for(user, user.locked_at)).id == person.id
+
+
+def test_a_link_in_the_format_before_the_upgrade_is_refused_not_an_error(client, services, make_user):
+    """Links mailed before decision 0610 stop working (they expire within a day anyway)."""
+    person = make_user()
+    _lock(services, person)
+    user = services.accounts.user(person.id)
+    key = hashlib.sha256(f"idp-unlock-link-v1\x00{services.settings.secret_key.get_secret_value()}".encode()).digest()
+    locked = (user.locked_at - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+    payload = f"{user.id}.{locked}.{int(services.clock.now().timestamp()) + 600}"
+    mac = hmac.new(key, f"{payload}\x00{user.email}".encode(), hashlib.sha256).digest()
+    response = client.get(f"/unlock/{payload}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}")
+    assert response.status_code == 400 and "not valid" in response.get_data(as_text=True)
 
 
 def test_a_link_does_not_unlock_another_account(client, services, make_user, mailbox):

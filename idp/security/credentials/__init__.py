@@ -7,11 +7,12 @@ from typing import Any
 from flask import Flask
 from flask_babel import gettext
 
+from idp.crypto import Purpose
+from idp.crypto import keys_for
 from idp.errors import N_
 from idp.model import User
 from idp.security.credentials.service import CredentialService
 from idp.security.credentials.service import Limits
-from idp.security.credentials.service import server_key
 from idp.security.review import ReviewItem
 from idp.stores.credentials import RedisCredentialFailures
 from idp.stores.credentials import SqlCredentialStore
@@ -30,7 +31,7 @@ def init_app(app: Flask, container: Any) -> None:
         SqlCredentialStore(container.db),
         RedisCredentialFailures(container.redis, Keys(settings.redis.key_prefix)),
         container.users, container.ratelimit, container.events, container.mail, container.clock,
-        key=server_key(settings.secret_key.get_secret_value() or "testing-only"),
+        keys=keys_for(settings.secret_key.get_secret_value() or "testing-only", Purpose.CREDENTIALS),
         limits=Limits(
             max_per_user=security.credentials_max_per_user, token_max_days=security.api_token_max_days,
             per_ip=security.credentials_per_ip, window=security.credentials_window,

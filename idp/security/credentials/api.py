@@ -62,21 +62,20 @@ def token_required(scope: str) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            header = request.headers.get("Authorization", "")
-            scheme, _, value = header.partition(" ")
-            if not header:
+            auth = request.authorization
+            if not request.headers.get("Authorization"):
                 return api_error(
                     401, "invalid_token", "An API token is required: Authorization: Bearer <token>.",
                     **{"WWW-Authenticate": _challenge()},
                 )
-            if scheme.lower() != "bearer" or not value.strip():
+            if auth is None or auth.type != "bearer" or not auth.token:
                 return api_error(
                     401, "invalid_token", "Use an API token: Authorization: Bearer <token>.",
                     **{"WWW-Authenticate": _challenge("invalid_token")},
                 )
             credentials: CredentialService = services().ext["credentials"]
             try:
-                user, token = credentials.check_api_token(value.strip(), request_context(), scope)
+                user, token = credentials.check_api_token(auth.token, request_context(), scope)
             except InvalidTokenError:
                 return api_error(
                     401, "invalid_token", "The token is unknown, expired or revoked.",

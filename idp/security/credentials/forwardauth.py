@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from urllib.parse import quote
 
 from flask import Blueprint
@@ -47,15 +45,6 @@ def _refused() -> Response:
     return response
 
 
-def _basic(value: str) -> tuple[str, str] | None:
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    login, sep, secret = decoded.partition(":")
-    return (login, secret) if sep else None
-
-
 # nginx's auth_request subrequest keeps the method of the request it guards.
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -70,18 +59,16 @@ def forward() -> Response:
     when a browser session exists, so a revoked secret never passes unnoticed. Any method is
     answered alike (it only reads who is calling; nothing changes), so no CSRF token applies."""
     credentials: CredentialService = services().ext["credentials"]
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
+    auth = request.authorization  # None for Basic credentials that are not Base64 of UTF-8
     ctx = request_context()
-    if header:
+    if request.headers.get("Authorization"):
         try:
-            if scheme.lower() == "basic":
-                pair = _basic(value)
-                if pair is None:
+            if auth is not None and auth.type == "basic":
+                if not auth.password:  # no secret (or no colon): nothing to check
                     return _refused()
-                return _allowed(credentials.check_app_password(pair[0], pair[1], ctx), "app_password")
-            if scheme.lower() == "bearer":
-                user, _token = credentials.check_api_token(value.strip(), ctx, PROXY_SCOPE)
+                return _allowed(credentials.check_app_password(auth.username or "", auth.password, ctx), "app_password")
+            if auth is not None and auth.type == "bearer":
+                user, _token = credentials.check_api_token(auth.token or "", ctx, PROXY_SCOPE)
                 return _allowed(user, "api_token")
         except AuthenticationError:
             return _refused()

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
-import hmac
-import re
-import secrets
-import string
-import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from typing import Protocol
 
 from idp.clock import Clock
+from idp.crypto import KeyedHash
 from idp.errors import N_
 from idp.errors import AuthenticationError
 from idp.errors import IdpError
@@ -27,19 +23,17 @@ from idp.events import Product
 from idp.mail import MailService
 from idp.model import RequestContext
 from idp.model import User
+from idp.security.credentials.formats import TOKEN_PREFIX
+from idp.security.credentials.formats import new_api_token
+from idp.security.credentials.formats import new_app_password
+from idp.security.credentials.formats import normalise_app_password
+from idp.security.credentials.formats import well_formed_token
 from idp.security.ratelimit import RateLimiter
 from idp.standing import Act
 from idp.standing import may
 from idp.standing import standing
 from idp.useragent import describe
 
-TOKEN_PREFIX = "idp_pat_"  # noqa: S105 - the public, scannable prefix of every API token
-BASE62 = string.digits + string.ascii_letters
-TOKEN_BODY = 32  # base62 characters: about 190 bits
-TOKEN_CHECKSUM = 6  # base62 CRC32 of the body, so scanners and we can reject typos offline
-TOKEN_LENGTH = len(TOKEN_PREFIX) + TOKEN_BODY + TOKEN_CHECKSUM
-APP_PASSWORD_CHARS = 24  # base32: 120 bits
-APP_PASSWORD_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # noqa: S105 - base32 letters, not a secret
 MAX_NAME = 100
 
 # What an API token may be allowed to do; the label is shown when creating one.
@@ -96,7 +90,8 @@ class ApiToken:
 class CredentialStore(Protocol):
     def add_app_password(self, *, user_id: int, name: str, secret_hash: str, now: dt.datetime) -> dict[str, Any]: ...
     def app_passwords(self, user_id: int) -> list[dict[str, Any]]: ...
-    def app_password_by_hash(self, secret_hash: str) -> dict[str, Any] | None: ...
+    def app_password_by_hash(self, secret_hashes: Sequence[str]) -> dict[str, Any] | None: ...
+    def rekey_app_password(self, item_id: int, old_hash: str, new_hash: str) -> None: ...
     def count_app_passwords(self, user_id: int) -> int: ...
     def revoke_app_password(self, user_id: int, item_id: int, now: dt.datetime) -> dict[str, Any] | None: ...
     def app_password_used(self, item_id: int, now: dt.datetime, ip: str) -> None: ...
@@ -105,7 +100,8 @@ class CredentialStore(Protocol):
         now: dt.datetime, expires_at: dt.datetime,
     ) -> dict[str, Any]: ...
     def api_tokens(self, user_id: int) -> list[dict[str, Any]]: ...
-    def api_token_by_hash(self, secret_hash: str) -> dict[str, Any] | None: ...
+    def api_token_by_hash(self, secret_hashes: Sequence[str]) -> dict[str, Any] | None: ...
+    def rekey_api_token(self, item_id: int, old_hash: str, new_hash: str) -> None: ...
     def count_api_tokens(self, user_id: int, now: dt.datetime) -> int: ...
     def revoke_api_token(self, user_id: int, item_id: int, now: dt.datetime) -> dict[str, Any] | None: ...
     def api_token_used(self, item_id: int, now: dt.datetime, ip: str) -> None: ...
@@ -130,55 +126,6 @@ class Limits:
     window: int
     failures_per_ip: int
     failure_window: int
-
-
-def server_key(secret_key: str) -> bytes:
-    """The HMAC key for credential hashes, derived from the instance secret (one purpose, one key)."""
-    return hmac.new(secret_key.encode(), b"idp-credentials-v1", hashlib.sha256).digest()
-
-
-def _base62(number: int, width: int) -> str:
-    out = []
-    for _ in range(width):
-        number, digit = divmod(number, 62)
-        out.append(BASE62[digit])
-    return "".join(reversed(out))
-
-
-def _checksum(body: str) -> str:
-    return _base62(zlib.crc32(body.encode()), TOKEN_CHECKSUM)
-
-
-def new_api_token() -> str:
-    body = "".join(secrets.choice(BASE62) for _ in range(TOKEN_BODY))
-    return TOKEN_PREFIX + body + _checksum(body)
-
-
-def well_formed_token(token: str) -> bool:
-    """Prefix, length, alphabet and checksum: rejects typos and junk without touching the database."""
-    if len(token) != TOKEN_LENGTH or not token.startswith(TOKEN_PREFIX):
-        return False
-    rest = token[len(TOKEN_PREFIX):]
-    if any(c not in BASE62 for c in rest):
-        return False
-    body, check = rest[:TOKEN_BODY], rest[TOKEN_BODY:]
-    return hmac.compare_digest(_checksum(body), check)
-
-
-def new_app_password() -> str:
-    raw = "".join(secrets.choice(APP_PASSWORD_ALPHABET) for _ in range(APP_PASSWORD_CHARS))
-    return "-".join(raw[i:i + 4] for i in range(0, APP_PASSWORD_CHARS, 4))
-
-
-_SEPARATORS = re.compile(r"[\s-]+")
-
-
-def normalise_app_password(secret: str) -> str | None:
-    """Accepts what people paste (any case, spaces or dashes); None when it cannot be one."""
-    value = _SEPARATORS.sub("", secret[:200]).lower()
-    if len(value) != APP_PASSWORD_CHARS or any(c not in APP_PASSWORD_ALPHABET for c in value):
-        return None
-    return value
 
 
 def clean_name(name: str) -> str:
@@ -210,18 +157,22 @@ def _api_token(record: dict[str, Any]) -> ApiToken:
 class CredentialService:
     """Both credential kinds share the rules written here once: a secret leaves this service
     once, at creation; only HMAC-SHA256(server key, secret) is stored, so a copy of the
-    database opens nothing; every check is rate-limited per client IP, and refusals are recorded."""
+    database opens nothing; every check is rate-limited per client IP, and refusals are recorded.
+
+    `keys`: the current server key first, then earlier ones (decision 0610). A secret is looked
+    up under all of them in one query, and a row found under an earlier key is re-keyed when the
+    secret is accepted, so the earlier keys serve only secrets not used since the upgrade."""
 
     def __init__(
         self, store: CredentialStore, failures: FailureCounter, users: UserLookup, ratelimit: RateLimiter,
-        events: EventRecorder, mail: MailService, clock: Clock, *, key: bytes, limits: Limits,
+        events: EventRecorder, mail: MailService, clock: Clock, *, keys: Sequence[bytes], limits: Limits,
     ) -> None:
         self.store, self.failures, self.users, self.ratelimit = store, failures, users, ratelimit
         self.events, self.mail, self.clock = events, mail, clock
-        self.key, self.limits = key, limits
+        self.hashes, self.limits = KeyedHash(keys), limits
 
     def _hash(self, secret: str) -> str:
-        return hmac.new(self.key, secret.encode(), hashlib.sha256).hexdigest()
+        return self.hashes.digest(secret)
 
     # -- app passwords --------------------------------------------------------------------
 
@@ -280,7 +231,8 @@ class CredentialService:
         self._throttle(ctx.ip)
         user = self.users.by_email(login.strip()[:320]) if login.strip() else None
         value = normalise_app_password(secret)
-        record = self.store.app_password_by_hash(self._hash(value)) if value else None
+        hashes = self.hashes.candidates(value) if value else []
+        record = self.store.app_password_by_hash(hashes) if hashes else None
         reason = None
         if user is None:
             reason = "unknown_account"
@@ -296,6 +248,8 @@ class CredentialService:
                 {"reason": reason} | ({"id": record["id"]} if record and user and record["user_id"] == user.id else {}),
             )
             raise AuthenticationError("wrong e-mail or app password")
+        if record["secret_hash"] != hashes[0]:
+            self.store.rekey_app_password(record["id"], record["secret_hash"], hashes[0])
         self.store.app_password_used(record["id"], self.clock.now(), ctx.ip)
         return user
 
@@ -367,7 +321,8 @@ class CredentialService:
         without the scope raises InsufficientScopeError. Refusals of a known token are recorded.
         """
         self._throttle(ctx.ip)
-        record = self.store.api_token_by_hash(self._hash(token)) if well_formed_token(token) else None
+        hashes = self.hashes.candidates(token) if well_formed_token(token) else []
+        record = self.store.api_token_by_hash(hashes) if hashes else None
         if record is None:
             self.failures.add(ctx.ip, self.limits.failure_window)
             raise InvalidTokenError("the token is not valid")
@@ -389,6 +344,8 @@ class CredentialService:
                 details={"reason": "scope", "id": item.id, "scope": scope},
             )
             raise InsufficientScopeError(f"this token does not allow {scope}")
+        if record["secret_hash"] != hashes[0]:
+            self.store.rekey_api_token(item.id, record["secret_hash"], hashes[0])
         self.store.api_token_used(item.id, self.clock.now(), ctx.ip)
         return user, item
 
