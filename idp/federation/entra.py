@@ -10,6 +10,7 @@ from typing import Any
 
 import msal
 
+from idp.federation.claims import UpstreamTokens
 from idp.federation.errors import FederationError
 from idp.federation.http import UpstreamHttp
 
@@ -104,8 +105,9 @@ class EntraClient:
     def finish(
         self, *, tenant_id: str, client_id: str, credential: EntraCredential, flow: dict[str, Any],
         auth_response: dict[str, str],
-    ) -> str:
-        """Redeem the code (PKCE verifier, client credential); returns the raw ID token, unvalidated."""
+    ) -> UpstreamTokens:
+        """Redeem the code (PKCE verifier, client credential); returns the raw ID token, unvalidated,
+        and the access token for the userinfo endpoint (Microsoft Graph's, for the OpenID scopes)."""
         if "error" in auth_response:
             error, description = auth_response.get("error", ""), auth_response.get("error_description", "")
             raise FederationError(map_upstream_error(error, description), f"{error}: {description}")
@@ -121,7 +123,7 @@ class EntraClient:
         if "error" in result:
             error, description = str(result.get("error")), str(result.get("error_description", ""))
             raise FederationError(map_upstream_error(error, description), f"{error}: {description[:200]}")
-        id_token = result.get("id_token")
+        id_token, access_token = result.get("id_token"), result.get("access_token")
         if not isinstance(id_token, str):
             raise FederationError("malformed", "no id_token in the token response")
-        return id_token
+        return UpstreamTokens(id_token, access_token if isinstance(access_token, str) and access_token else None)

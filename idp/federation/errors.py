@@ -42,6 +42,14 @@ MESSAGES = {
     ),
     "nonce": N_("The answer of the directory does not belong to this sign-in. Please start again."),
     "malformed": N_("The answer of your organisation's directory is incomplete. Nothing was signed in."),
+    "userinfo_subject": N_(
+        "Your organisation's directory described a different person from the one who signed in. Nothing "
+        "was signed in. Ask your administrator."
+    ),
+    "userinfo_failed": N_(
+        "Your organisation's directory did not give the e-mail address and name of your account. Nothing was "
+        "signed in. Please try again later or ask your administrator."
+    ),
     "disabled": N_("Single sign-on is turned off for your organisation."),
     "no_account": N_(
         "There is no account for you here yet, and your organisation does not create accounts on first sign-"

@@ -1,5 +1,6 @@
 """Outbound HTTP to upstream directories: one requests session per process that trusts exactly the
-configured CAs, and short in-memory caches of discovery documents and key sets."""
+configured CAs, short in-memory caches of discovery documents and key sets, and userinfo requests
+(never cached: they answer for one person's access token)."""
 
 from __future__ import annotations
 
@@ -67,3 +68,32 @@ class UpstreamHttp:
         if kid and not any(k.get("kid") == kid for k in keys.get("keys", []) if isinstance(k, dict)):
             keys = self.get_json(uri, fresh=True)
         return keys
+
+    def userinfo(self, metadata: dict[str, Any], access_token: str) -> dict[str, Any] | None:
+        """The directory's userinfo response for `access_token` (a Bearer token), or None when its
+        discovery document names no userinfo endpoint.
+
+        The token is sent only to an https endpoint and not along a redirect. Raises
+        FederationError: "unreachable" (network, TLS, timeout), "misconfigured" (an endpoint that
+        is not https), "userinfo_failed" (any answer but a JSON object with HTTP 200).
+        """
+        uri = metadata.get("userinfo_endpoint")
+        if uri is None:
+            return None
+        if not isinstance(uri, str) or not uri.startswith("https://"):
+            raise FederationError("misconfigured", "the userinfo_endpoint of the discovery document is not https")
+        headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+        try:
+            with self.session() as session:
+                response = session.get(uri, headers=headers, timeout=self.timeout, allow_redirects=False)
+        except requests.RequestException as exc:
+            raise FederationError("unreachable", f"userinfo: {type(exc).__name__}") from None
+        if response.status_code != 200:
+            raise FederationError("userinfo_failed", f"userinfo: HTTP {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError:
+            raise FederationError("userinfo_failed", "userinfo: not JSON") from None
+        if not isinstance(data, dict):
+            raise FederationError("userinfo_failed", "userinfo: not a JSON object")
+        return data

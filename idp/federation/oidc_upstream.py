@@ -1,5 +1,6 @@
 """Generic OpenID Connect directories through Authlib's requests client (authorization code, PKCE,
-state, nonce). The ID token it returns is checked by validation.py like Entra's."""
+state, nonce). The ID token it returns is checked by validation.py like Entra's; the access token
+only serves the directory's userinfo endpoint."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.integrations.requests_client import OAuthError
 
+from idp.federation.claims import UpstreamTokens
 from idp.federation.entra import map_upstream_error
 from idp.federation.errors import FederationError
 from idp.federation.http import UpstreamHttp
@@ -56,7 +58,7 @@ class OidcUpstreamClient:
 
     def finish(
         self, *, issuer: str, client_id: str, secret: str, flow: dict[str, Any], auth_response: dict[str, str]
-    ) -> str:
+    ) -> UpstreamTokens:
         if "error" in auth_response:
             error, description = auth_response.get("error", ""), auth_response.get("error_description", "")
             raise FederationError(map_upstream_error(error, description), f"{error}: {description}")
@@ -74,7 +76,7 @@ class OidcUpstreamClient:
             raise FederationError(map_upstream_error(str(exc.error), str(exc.description or "")), str(exc)) from None
         except Exception as exc:
             raise FederationError("unreachable", f"token: {type(exc).__name__}") from None
-        id_token = token.get("id_token")
+        id_token, access_token = token.get("id_token"), token.get("access_token")
         if not isinstance(id_token, str):
             raise FederationError("malformed", "no id_token in the token response")
-        return id_token
+        return UpstreamTokens(id_token, access_token if isinstance(access_token, str) and access_token else None)

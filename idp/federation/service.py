@@ -1,8 +1,11 @@
-"""Single sign-on rules: connections, the upstream round trip, linking and just-in-time accounts.
+"""Single sign-on rules: the upstream round trip, linking and just-in-time accounts (connections,
+routing by domain and the owner's links are the mixins this service is made of).
 
 A federated identity is linked by the directory's immutable ids, (tid, oid) for Entra and (iss,
 sub) for generic OIDC, never by e-mail: an e-mail claim only chooses the account to which a code
-is sent, so a directory that claims someone else's address cannot take the account over.
+is sent, so a directory that claims someone else's address cannot take the account over. The
+e-mail and name may come from the directory's userinfo endpoint when its ID token lacks them;
+the ids never do.
 """
 
 from __future__ import annotations
@@ -14,10 +17,8 @@ import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
-from typing import Protocol
 
 from idp.account.service import AccountService
-from idp.auth.service import Flow
 from idp.auth.service import Outcome
 from idp.auth.service import SignInService
 from idp.auth.service import normalise_login
@@ -25,11 +26,14 @@ from idp.clock import Clock
 from idp.crypto import SecretBox
 from idp.errors import N_
 from idp.errors import FlowError
-from idp.errors import NotFoundError
 from idp.errors import ValidationError
 from idp.events import EventRecorder
 from idp.events import EventTag
 from idp.events import Product
+from idp.federation.claims import display_name
+from idp.federation.claims import lacks_profile
+from idp.federation.claims import link_label
+from idp.federation.claims import merge_userinfo
 from idp.federation.connections import ENTRA
 from idp.federation.connections import Check
 from idp.federation.connections import ConnectionAdmin
@@ -37,7 +41,10 @@ from idp.federation.connections import ConnectionInput
 from idp.federation.entra import EntraClient
 from idp.federation.errors import FederationError
 from idp.federation.http import UpstreamHttp
+from idp.federation.links import LinkOwner
+from idp.federation.links import UserStore
 from idp.federation.oidc_upstream import OidcUpstreamClient
+from idp.federation.routing import DomainRouting
 from idp.federation.validation import kid_of
 from idp.federation.validation import validate_id_token
 from idp.mail import MailService
@@ -61,11 +68,6 @@ __all__ = ["CallbackResult", "Check", "ConnectionInput", "FederationService"]
 CODE_LIMIT, CODE_WINDOW = 5, 3600
 
 
-class UserStore(Protocol):
-    def get(self, user_id: int) -> User | None: ...
-    def by_email(self, email: str) -> User | None: ...
-
-
 @dataclass(frozen=True)
 class CallbackResult:
     """signed_in (outcome set), code_sent (pending_id set: ask for the mailbox code), linked, or
@@ -78,6 +80,16 @@ class CallbackResult:
     next_url: str | None = None
 
 
+@dataclass(frozen=True)
+class Answer:
+    """The directory's answer once its ID token is validated: the claims, the access token for
+    its userinfo endpoint, and its discovery document (which names that endpoint)."""
+
+    claims: dict[str, Any]
+    access_token: str | None
+    metadata: dict[str, Any]
+
+
 def mask_email(email: str) -> str:
     local, _, domain = email.partition("@")
     return f"{local[:1]}…@{domain}" if local else email
@@ -87,7 +99,7 @@ def _code_digest(pending_id: str, code: str) -> str:
     return hmac.new(pending_id.encode(), code.encode(), hashlib.sha256).hexdigest()
 
 
-class FederationService(ConnectionAdmin):
+class FederationService(ConnectionAdmin, DomainRouting, LinkOwner):
     def __init__(
         self, *, sql: SqlFederationStore, redis: RedisFederationStore, http: UpstreamHttp, entra: EntraClient,
         oidc: OidcUpstreamClient, accounts: AccountService, users: UserStore, signin: SignInService,
@@ -97,58 +109,6 @@ class FederationService(ConnectionAdmin):
         self.sql, self.redis, self.http, self.entra, self.oidc = sql, redis, http, entra, oidc
         self.accounts, self.users, self.signin, self.events, self.mail = accounts, users, signin, events, mail
         self.box, self.ratelimit, self.clock, self.settings = secrets_box, ratelimit, clock, settings
-
-    # -- routing by e-mail domain ----------------------------------------------------------
-
-    def connection_for_login(self, login: str) -> Connection:
-        """The enabled connection that covers the e-mail's domain, or ValidationError saying why not."""
-        email = normalise_login(login)
-        found = self.sql.by_domain(email.rsplit("@", 1)[1].lower())
-        if found is None:
-            raise ValidationError(
-                N_("No organisation uses single sign-on for this e-mail domain. Sign in with your password instead."),
-                field="login",
-            )
-        if not found.enabled:
-            raise ValidationError(N_("Single sign-on is turned off for this e-mail domain."), field="login")
-        return found
-
-    def required_for(self, login: str) -> Connection | None:
-        """The connection when the login's domain must sign in through it (no password)."""
-        try:
-            email = normalise_login(login)
-        except ValidationError:
-            return None
-        found = self.sql.by_domain(email.rsplit("@", 1)[1].lower())
-        if found is None or not found.enabled or found.password_allowed:
-            return None
-        return found
-
-    # -- the sign-in's password policy (idp.auth.service.PasswordPolicy) ----------------------
-    name = "federation"
-
-    def check(self, login: str) -> dict[str, Any] | None:
-        """At the e-mail step: a domain that requires single sign-on may not use a password."""
-        found = self.required_for(login)
-        return None if found is None else {"connection": found.id, "org": found.org_id}
-
-    def refuse(self, login: str, note: dict[str, Any], ctx: RequestContext) -> ValidationError:
-        self.events.record_event(
-            EventTag.FED_PASSWORD_REFUSED, ctx=ctx, org_id=note.get("org"), product=Product.SIGNIN,
-            details={"connection": note.get("connection")},
-        )
-        return ValidationError(
-            N_("Your organisation requires single sign-on for this address: use “Sign in with SSO”."),
-            field="password",
-        )
-
-    def required_connection(self, flow: Flow) -> Connection | None:
-        """The connection this flow's e-mail step found required (no password), if any."""
-        note = self.signin.password_refusal(flow, self.name)
-        if note is None:
-            return None
-        found = self.sql.get(int(note["connection"]))
-        return found if found is not None and found.enabled else None
 
     # -- the round trip ---------------------------------------------------------------------
     def begin(
@@ -203,8 +163,8 @@ class FederationService(ConnectionAdmin):
             connection = self.sql.get(int(record["connection_id"]))
             if connection is None or not connection.enabled:
                 raise FederationError("disabled")
-            claims = self._redeem(connection, record["upstream"], params)
-            return self._after_claims(connection, record, claims, signed_in_user, ctx)
+            answer = self._redeem(connection, record["upstream"], params)
+            return self._after_claims(connection, record, answer, signed_in_user, ctx)
         except FederationError as exc:
             self.events.record_event(
                 EventTag.FED_CALLBACK_REFUSED, ctx=ctx, product=Product.SIGNIN,
@@ -215,28 +175,38 @@ class FederationService(ConnectionAdmin):
             )
             raise
 
-    def _redeem(self, connection: Connection, upstream: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
+    def _redeem(self, connection: Connection, upstream: dict[str, Any], params: dict[str, str]) -> Answer:
         credential = self._credential(connection)
         if connection.kind == ENTRA:
-            id_token = self.entra.finish(
+            tokens = self.entra.finish(
                 tenant_id=connection.tenant_id, client_id=connection.client_id, credential=credential,
                 flow=upstream, auth_response=params,
             )
             nonce = self.entra.sent_nonce(upstream)
             meta = self.entra.metadata(connection.tenant_id)
         else:
-            id_token = self.oidc.finish(
+            tokens = self.oidc.finish(
                 issuer=connection.issuer, client_id=connection.client_id, secret=credential.secret or "",
                 flow=upstream, auth_response=params,
             )
             nonce = str(upstream["nonce"])
             meta = self.oidc.metadata(connection.issuer)
-        jwks = self.http.jwks_for(meta, kid_of(id_token))
-        return validate_id_token(
-            id_token, jwks=jwks, issuer=self.expected_issuer(connection), audience=connection.client_id,
+        jwks = self.http.jwks_for(meta, kid_of(tokens.id_token))
+        claims = validate_id_token(
+            tokens.id_token, jwks=jwks, issuer=self.expected_issuer(connection), audience=connection.client_id,
             nonce=nonce, now=int(self.clock.now().timestamp()), skew=self.settings.clock_skew,
             tenant_id=connection.tenant_id if connection.kind == ENTRA else None,
         )
+        return Answer(claims, tokens.access_token, meta)
+
+    def _profile(self, answer: Answer) -> dict[str, Any]:
+        """The ID token's claims, completed from the directory's userinfo endpoint when it lacks the
+        e-mail or the name (see claims.merge_userinfo: same `sub`, the ID token wins). Without an
+        access token or a userinfo endpoint, the ID token's claims as they are."""
+        if not lacks_profile(answer.claims) or answer.access_token is None:
+            return answer.claims
+        userinfo = self.http.userinfo(answer.metadata, answer.access_token)
+        return answer.claims if userinfo is None else merge_userinfo(answer.claims, userinfo)
 
     @staticmethod
     def identity_key(connection: Connection, claims: dict[str, Any]) -> tuple[str, str]:
@@ -260,20 +230,24 @@ class FederationService(ConnectionAdmin):
             return None
 
     def _after_claims(
-        self, connection: Connection, record: dict[str, Any], claims: dict[str, Any], signed_in_user: User | None,
+        self, connection: Connection, record: dict[str, Any], answer: Answer, signed_in_user: User | None,
         ctx: RequestContext,
     ) -> CallbackResult:
-        namespace, subject = self.identity_key(connection, claims)
-        label = str(claims.get("preferred_username") or claims.get("email") or claims.get("name") or subject)[:320]
+        namespace, subject = self.identity_key(connection, answer.claims)
+        link = self.sql.link_of(namespace, subject)
+        # The profile (e-mail, name) is needed to choose or create an account and to label a
+        # link; a link that has a label is signed in by its ids alone, with no userinfo request.
+        needs_profile = link is None or link.label in ("", link.subject)
+        claims = self._profile(answer) if needs_profile else answer.claims
+        label = link_label(claims, subject)
         raw_amr = claims.get("amr")
         amr = [a[:16] for a in raw_amr if isinstance(a, str)][:8] if isinstance(raw_amr, list) else []
-        link = self.sql.link_of(namespace, subject)
         if record.get("purpose") == "reauth":
             if signed_in_user is None or signed_in_user.id != record.get("user_id"):
                 raise FederationError("wrong_person")
             if link is None or link.user_id != signed_in_user.id:
                 raise FederationError("wrong_person", "not a directory account linked to this person")
-            self.sql.touch_link(link.id, self.clock.now())
+            self._used(link, label)
             self.events.record_event(
                 EventTag.REAUTH_SUCCEEDED, ctx=ctx, user_id=signed_in_user.id,
                 details={"method": "fed", "connection": connection.id},
@@ -286,13 +260,15 @@ class FederationService(ConnectionAdmin):
                 raise FederationError("linked_elsewhere")
             if link is None:
                 self._link(signed_in_user, connection, namespace, subject, label, ctx, via="signed_in")
+            else:
+                self._used(link, label)
             return CallbackResult("linked")
         flow_id = record.get("flow_id")
         if link is not None:
             user = self.users.get(link.user_id)
             if user is None or not may(user, Act.SSO):
                 raise FederationError("account_unavailable")
-            self.sql.touch_link(link.id, self.clock.now())
+            self._used(link, label)
             return CallbackResult("signed_in", outcome=self._sign_in(flow_id, user, connection, namespace, amr, ctx))
         email = self._claimed_email(claims)
         existing = self.users.by_email(email) if email else None
@@ -303,9 +279,15 @@ class FederationService(ConnectionAdmin):
             raise FederationError("no_account", f"no link for {namespace}")
         if email is None or email.rsplit("@", 1)[1].lower() not in connection.domains:
             raise FederationError("jit_domain", "e-mail missing or outside the connection's domains")
-        user = self._create_member(connection, email, str(claims.get("name") or ""), ctx)
+        user = self._create_member(connection, email, display_name(claims), ctx)
         self._link(user, connection, namespace, subject, label, ctx, via="jit")
         return CallbackResult("signed_in", outcome=self._sign_in(flow_id, user, connection, namespace, amr, ctx))
+
+    def _used(self, link: Link, label: str) -> None:
+        """Note the link's use; a link still labelled with the directory's raw subject id (linked
+        before userinfo was asked) takes the label the directory now gives."""
+        relabel = link.label in ("", link.subject) and label != link.subject
+        self.sql.touch_link(link.id, self.clock.now(), label=label if relabel else None)
 
     def _create_member(self, connection: Connection, email: str, name: str, ctx: RequestContext) -> User:
         org = next((o for o in self._orgs() if o.id == connection.org_id), None)
@@ -409,42 +391,3 @@ class FederationService(ConnectionAdmin):
             raise FederationError("account_unavailable")
         self._link(user, connection, record["namespace"], record["subject"], record["label"], ctx, via="mailbox_code")
         return self._sign_in(record.get("flow_id"), user, connection, record["namespace"], list(record["amr"]), ctx)
-
-    # -- the owner's view --------------------------------------------------------------------
-
-    def links(self, user: User) -> list[tuple[Link, Connection | None]]:
-        return [
-            (link, self.sql.get(link.connection_id) if link.connection_id else None)
-            for link in self.sql.links_of(user.id)
-        ]
-
-    def reauth_connection(self, user: User) -> Connection | None:
-        """The enabled directory through which `user` can confirm it is them (a linked one)."""
-        for _link, connection in self.links(user):
-            if connection is not None and connection.enabled:
-                return connection
-        return None
-
-    def linkable(self, user: User) -> list[Connection]:
-        """Enabled connections of the person's organisations, to link from the security pages."""
-        found: list[Connection] = []
-        for m in self.accounts.memberships(user):
-            found.extend(c for c in self.sql.of_org(m.org_id) if c.enabled)
-        return found
-
-    def unlink(self, user: User, link_id: int, ctx: RequestContext) -> None:
-        """Remove a link, unless it is the person's last way in (no password, no other link)."""
-        links = self.sql.links_of(user.id)
-        target = next((link for link in links if link.id == link_id), None)
-        if target is None:
-            raise NotFoundError("no such linked identity")
-        fresh = self.users.get(user.id) or user
-        if not fresh.password_hash and len(links) < 2:
-            raise ValidationError(
-                N_("This is your only way to sign in. Set a password or link another directory first."), field="link"
-            )
-        self.sql.remove_link(user.id, link_id)
-        self.events.record_event(
-            EventTag.FED_LINK_REMOVED, ctx=ctx, user_id=user.id, actor_id=user.id,
-            details={"link": link_id, "namespace": target.namespace[:200]},
-        )

@@ -7,6 +7,10 @@ import datetime as dt
 import io
 import json
 import re
+from collections.abc import Collection
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Protocol
 
 from idp.clock import Clock
@@ -110,8 +114,38 @@ def action_label(tag: str) -> str:
 
 
 def product_label(product: str) -> str:
-    """The N_-marked wording of a product; applications appear under their client id."""
+    """The N_-marked wording of a product; any other product is an application's client id
+    (OpenID events), shown by the application's name where `Names` knows it."""
     return PRODUCT_LABELS.get(product, product)
+
+
+@dataclass(frozen=True)
+class Person:
+    """An account a log entry speaks of. `email` only where the reader may see it: in an
+    organisation's log, for the organisation's members."""
+
+    name: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Names:
+    """Who and what a page of the log speaks of, read at once for the whole page: the accounts
+    (acting administrators; in an organisation's log, the members too) and the applications.
+    A deleted account is absent; a deleted application is absent (its client id is shown)."""
+
+    people: dict[int, Person] = field(default_factory=dict)
+    apps: dict[str, str] = field(default_factory=dict)
+
+    def person(self, user_id: int | None) -> Person | None:
+        return self.people.get(user_id) if user_id is not None else None
+
+    def application(self, product: str) -> str | None:
+        """The application's name when `product` is a client id ("" never): the registered name,
+        the client id itself once the application is deleted, None for the products of the service."""
+        if product in PRODUCT_LABELS or not product:
+            return None
+        return self.apps.get(product, product)
 
 
 class ActivityStore(Protocol):
@@ -121,6 +155,9 @@ class ActivityStore(Protocol):
         offset: int, limit: int,
     ) -> tuple[list[Event], int]: ...
     def distinct_values(self, column: str, *, user_id: int | None, org_id: int | None) -> list[str]: ...
+    def names(
+        self, user_ids: Collection[int], client_ids: Collection[str], *, org_id: int | None
+    ) -> tuple[dict[int, tuple[str, str | None]], dict[str, str]]: ...
 
 
 def _start(value: dt.date | dt.datetime | None) -> dt.datetime | None:
@@ -142,6 +179,16 @@ def _cell(value: str) -> str:
     # A spreadsheet runs a cell starting with = + - @ as a formula: the log holds text that
     # others chose (user agents, names), so such cells are quoted.
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _who(names: Names, user_id: int | None) -> str:
+    """An account as the CSV export writes it: "Name (e-mail)", "Name", or "deleted account"."""
+    if user_id is None:
+        return ""
+    person = names.person(user_id)
+    if person is None:
+        return "deleted account"
+    return f"{person.name} ({person.email})" if person.email else person.name
 
 
 class ActivityService:
@@ -201,6 +248,24 @@ class ActivityService:
     def actions(self, *, user_id: int | None = None, org_id: int | None = None) -> list[str]:
         return self.store.distinct_values("tag", user_id=user_id, org_id=org_id)
 
+    def names(self, events: Iterable[Event], *, org_id: int | None = None, products: Iterable[str] = ()) -> Names:
+        """The names the events speak of (and those of `products`, e.g. a filter's choices), in
+        one query however many events there are: the actors, in an organisation's log
+        (`org_id`) the accounts too with the members' e-mails, and the applications."""
+        people: set[int] = set()
+        apps = {p for p in products if p and p not in PRODUCT_LABELS}
+        for e in events:
+            if e.actor_id is not None:
+                people.add(e.actor_id)
+            if org_id is not None and e.user_id is not None:
+                people.add(e.user_id)
+            if e.product and e.product not in PRODUCT_LABELS:
+                apps.add(e.product)
+        if not people and not apps:
+            return Names()
+        found, names = self.store.names(people, apps, org_id=org_id)
+        return Names({i: Person(name, email) for i, (name, email) in found.items()}, names)
+
     def export_csv(
         self, ctx: RequestContext, *, actor_id: int, user_id: int | None = None, org_id: int | None = None,
         date_from: dt.date | dt.datetime | None = None, date_to: dt.date | dt.datetime | None = None,
@@ -222,15 +287,22 @@ class ActivityService:
             page += 1
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["time_utc", "action", "product", "user_id", "actor_id", "ip", "device", "details"])
-        for e in rows[: self.export_limit]:
-            writer.writerow([
-                e.created_at.astimezone(dt.UTC).isoformat(timespec="seconds"), e.tag, _cell(e.product),
-                e.user_id or "", e.actor_id or "", _cell(e.ip or ""), _cell(e.device or ""),
-                _cell(json.dumps(e.details, sort_keys=True)) if e.details else "",
-            ])
+        writer.writerow([
+            "time_utc", "action", "product", "user_id", "actor_id", "ip", "device", "details", "actor", "application",
+        ])
+        rows = rows[: self.export_limit]
+        for start in range(0, len(rows), MAX_PER_PAGE):
+            chunk = rows[start:start + MAX_PER_PAGE]
+            names = self.names(chunk, org_id=org_id)
+            for e in chunk:
+                writer.writerow([
+                    e.created_at.astimezone(dt.UTC).isoformat(timespec="seconds"), e.tag, _cell(e.product),
+                    e.user_id or "", e.actor_id or "", _cell(e.ip or ""), _cell(e.device or ""),
+                    _cell(json.dumps(e.details, sort_keys=True)) if e.details else "",
+                    _cell(_who(names, e.actor_id)), _cell(names.application(e.product) or ""),
+                ])
         self.events.record_event(
             EventTag.ACTIVITY_EXPORTED, ctx=ctx, user_id=user_id if user_id is not None else actor_id,
-            org_id=org_id, actor_id=actor_id, details={"rows": min(len(rows), self.export_limit)},
+            org_id=org_id, actor_id=actor_id, details={"rows": len(rows)},
         )
         return out.getvalue()

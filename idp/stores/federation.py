@@ -181,11 +181,14 @@ class SqlFederationStore:
         except IntegrityError as exc:
             raise ConflictError("this identity is already linked to an account") from exc
 
-    def touch_link(self, link_id: int, now: dt.datetime) -> None:
+    def touch_link(self, link_id: int, now: dt.datetime, *, label: str | None = None) -> None:
+        """Note a use of the link; with `label`, also replace what the owner sees it as."""
         with self.db.transaction() as s:
             row = s.get(FedLinkRow, link_id)
             if row is not None:
                 row.last_used_at = now
+                if label is not None:
+                    row.label = label[:320]
 
     def links_of(self, user_id: int) -> list[Link]:
         with self.db.transaction() as s:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
+from typing import Any
 
 import redis
 from sqlalchemy import String
+from sqlalchemy import and_
 from sqlalchemy import bindparam
+from sqlalchemy import case
 from sqlalchemy import cast
 from sqlalchemy import func
+from sqlalchemy import literal
+from sqlalchemy import null
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.sql.elements import ColumnElement
@@ -23,6 +29,7 @@ from idp.stores.models import MembershipRow
 from idp.stores.models import UserRow
 from idp.stores.redis import Keys
 from idp.stores.redis import unavailable_is_503
+from idp.stores.tables_oidc import OidcClientRow
 from idp.stores.tables_security import NotificationPrefRow
 from idp.stores.users import _user
 
@@ -85,6 +92,43 @@ class SqlActivityStore:
         with self.db.transaction() as s:
             rows = s.scalars(select(col).where(*self._scope(user_id, org_id)).distinct().order_by(col))
             return [str(r) for r in rows if r]
+
+    def names(
+        self, user_ids: Collection[int], client_ids: Collection[str], *, org_id: int | None
+    ) -> tuple[dict[int, tuple[str, str | None]], dict[str, str]]:
+        """({account id: (display name, e-mail)}, {client id: application name}) of those that
+        still exist, in one statement. The e-mail is given only for members of `org_id` (None
+        for everyone when `org_id` is None): the log of an organisation names its own people."""
+        parts: list[Any] = []
+        if user_ids:
+            if org_id is None:
+                users = select(
+                    literal("u"), cast(UserRow.id, String), UserRow.display_name, cast(null(), String)
+                ).select_from(UserRow)
+            else:
+                member = and_(MembershipRow.user_id == UserRow.id, MembershipRow.org_id == org_id)
+                users = select(
+                    literal("u"), cast(UserRow.id, String), UserRow.display_name,
+                    case((MembershipRow.user_id.is_not(None), UserRow.email), else_=cast(null(), String)),
+                ).select_from(UserRow).outerjoin(MembershipRow, member)
+            parts.append(users.where(UserRow.id.in_(sorted(user_ids))))
+        if client_ids:
+            parts.append(
+                select(literal("c"), OidcClientRow.client_id, OidcClientRow.name, cast(null(), String))
+                .where(OidcClientRow.client_id.in_(sorted(client_ids)))
+            )
+        people: dict[int, tuple[str, str | None]] = {}
+        apps: dict[str, str] = {}
+        if not parts:
+            return people, apps
+        with self.db.transaction() as s:
+            statement = parts[0].union_all(*parts[1:]) if len(parts) > 1 else parts[0]
+            for kind, key, name, email in s.execute(statement):
+                if kind == "u":
+                    people[int(key)] = (str(name), email)
+                else:
+                    apps[str(key)] = str(name)
+        return people, apps
 
 
 class SqlMemberStore:

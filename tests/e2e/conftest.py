@@ -48,18 +48,24 @@ def bind_socket(port: int = 0) -> socket.socket:
 class LiveServer:
     """The production ASGI application (`idp.asgi`: the OIDC fast lane in front of Flask) on a
     real port, served by uvicorn in a thread. `sock`: a socket bound beforehand, when the port
-    had to be known before the app was built."""
+    had to be known before the app was built. `tls`: (certificate, key) PEM files to serve https
+    directly, for a client that needs an https address but no proxy in front."""
 
-    def __init__(self, app: Any, port: int = 0, *, sock: socket.socket | None = None) -> None:
+    def __init__(
+        self, app: Any, port: int = 0, *, sock: socket.socket | None = None, tls: tuple[Path, Path] | None = None
+    ) -> None:
         import uvicorn
 
         from idp.asgi import create_asgi_app
 
         self.sock = sock or bind_socket(port)
         self.port = int(self.sock.getsockname()[1])
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self.asgi = create_asgi_app(app)
-        config = uvicorn.Config(self.asgi, log_level="warning", lifespan="on", timeout_graceful_shutdown=5)
+        certificate = {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])} if tls else {}
+        config = uvicorn.Config(
+            self.asgi, log_level="warning", lifespan="on", timeout_graceful_shutdown=5, **certificate
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

@@ -17,6 +17,8 @@ from tests.federation.tenant_server import client
 from tests.federation.tenant_server import sign_in_at_tenant
 
 CONTOSO = "7a3b2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d"
+# A directory whose ID tokens carry no e-mail or name: only its userinfo endpoint gives them.
+FABRIKAM = "5f1e2d3c-4b5a-4697-8877-665544332211"
 ATTACKER = "0badc0de-0000-4000-8000-00000000dead"
 REDIRECT = "http://localhost/sso/callback"
 SECRET = "contoso-client-secret"
@@ -26,6 +28,11 @@ ACCOUNTS = {
     "bob": {"oid": "oid-bob-0002", "email": "bob@contoso.com", "name": "Bob Contoso"},
     "carol": {"oid": "oid-carol-0003", "email": "carol@contoso.com", "name": "Carol Contoso"},
     "outsider": {"oid": "oid-out-0004", "email": "someone@elsewhere.com"},
+}
+FABRIKAM_ACCOUNTS = {
+    "dana": {"oid": "oid-dana-0101", "email": "dana@fabrikam.com", "name": "Dana Fabrikam", "amr": ["pwd"]},
+    "erin": {"oid": "oid-erin-0102", "email": "erin@fabrikam.com", "name": "Erin Fabrikam"},
+    "faceless": {"oid": "oid-faceless-0103", "name": "", "preferred_username": ""},
 }
 
 
@@ -63,6 +70,10 @@ def tenant(tmp_path_factory: pytest.TempPathFactory, certificate: dict[str, Any]
              "jwks": {"keys": [certificate["jwk"]]}},
             client("generic-app", SECRET, REDIRECT, token_endpoint_auth_method="client_secret_basic"),
         ], ACCOUNTS),
+        Tenant(FABRIKAM, [
+            client("entra-app", SECRET, REDIRECT),
+            client("generic-app", SECRET, REDIRECT, token_endpoint_auth_method="client_secret_basic"),
+        ], FABRIKAM_ACCOUNTS, conform=True),
         # Anyone can create a tenant and give its users any e-mail address (nOAuth).
         Tenant(ATTACKER, [client("attacker-app", SECRET, REDIRECT)], {
             "mallory": {"oid": "oid-mallory", "email": "victim@contoso.com", "name": "Not the victim"},
@@ -74,9 +85,11 @@ def tenant(tmp_path_factory: pytest.TempPathFactory, certificate: dict[str, Any]
 
 @pytest.fixture(autouse=True)
 def _tenant_behaves(tenant: TenantServer) -> Iterator[None]:
-    tenant.misbehave(CONTOSO)
+    for tenant_id in (CONTOSO, FABRIKAM):
+        tenant.misbehave(tenant_id)
     yield
-    tenant.misbehave(CONTOSO)
+    for tenant_id in (CONTOSO, FABRIKAM):
+        tenant.misbehave(tenant_id)
 
 
 @pytest.fixture

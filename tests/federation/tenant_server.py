@@ -58,9 +58,12 @@ def free_port() -> int:
 
 @dataclass
 class Tenant:
+    """`conform`: the ID token carries no profile or e-mail claim, only userinfo does."""
+
     id: str
     clients: list[dict[str, Any]] = field(default_factory=list)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    conform: bool = False
 
 
 def client(client_id: str, secret: str, redirect_uri: str, **extra: Any) -> dict[str, Any]:
@@ -85,7 +88,9 @@ class TenantServer:
     def start(self, tenants: list[Tenant]) -> TenantServer:
         config = {
             "port": self.port, "cert": str(self.cert), "key": str(self.key),
-            "tenants": [{"id": t.id, "clients": t.clients, "accounts": t.accounts} for t in tenants],
+            "tenants": [
+                {"id": t.id, "clients": t.clients, "accounts": t.accounts, "conform": t.conform} for t in tenants
+            ],
         }
         path = self.workdir / f"tenant-{uuid.uuid4().hex[:6]}.json"
         path.write_text(json.dumps(config))
@@ -111,7 +116,8 @@ class TenantServer:
         return session
 
     def misbehave(self, tenant_id: str, **control: Any) -> None:
-        """Tamper with the next token responses: id_token={claim: value|None}, foreign_key=True."""
+        """Tamper with the next responses: id_token={claim: value|None}, foreign_key=True (token);
+        userinfo={claim: value|None}, userinfo_status=500 (userinfo)."""
         self.http().post(f"{self.host}/_control/{tenant_id}", json=control, timeout=5).raise_for_status()
 
     def stop(self) -> None:

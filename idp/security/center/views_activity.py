@@ -19,6 +19,7 @@ from wtforms import SelectChoice
 from idp.errors import ValidationError
 from idp.model import Event
 from idp.security.activity import ActivityService
+from idp.security.activity import Names
 from idp.security.activity import action_label
 from idp.security.activity import product_label
 from idp.security.center.forms import ActivityFilterForm
@@ -42,6 +43,7 @@ class Listing:
     page: int
     pages: int
     ok: bool
+    names: Names
 
 
 def filter_form(*, user_id: int | None = None, org_id: int | None = None) -> ActivityFilterForm:
@@ -64,22 +66,32 @@ def _filters(form: ActivityFilterForm) -> dict[str, Any]:
 
 
 def listing(*, user_id: int | None = None, org_id: int | None = None) -> Listing:
-    """Validate the filters from the query string and run the search; errors go on the form."""
+    """Validate the filters from the query string and run the search; errors go on the form.
+    The page's people and applications (and the product filter's applications) are named by
+    one query."""
     form = filter_form(user_id=user_id, org_id=org_id)
     activity = activity_service()
     per_page = activity.page_size
-    if not form.validate():
-        return Listing(form, [], 0, 1, 1, ok=False)
-    page = form.page.data or 1
-    try:
-        events, total = activity.search(
-            user_id=user_id, org_id=org_id, page=page, per_page=per_page, **_filters(form)
-        )
-    except ValidationError as exc:
-        target = getattr(form, exc.field or "", None) or form.q
-        target.errors = [*target.errors, translate_error(exc)]
-        return Listing(form, [], 0, 1, 1, ok=False)
-    return Listing(form, events, total, page, max(1, -(-total // per_page)), ok=True)
+    events: list[Event] = []
+    total, page, ok = 0, 1, False
+    if form.validate():
+        page = form.page.data or 1
+        try:
+            events, total = activity.search(
+                user_id=user_id, org_id=org_id, page=page, per_page=per_page, **_filters(form)
+            )
+            ok = True
+        except ValidationError as exc:
+            target = getattr(form, exc.field or "", None) or form.q
+            target.errors = [*target.errors, translate_error(exc)]
+            page = 1
+    products = [str(choice.value) for choice in form.product.choices if choice.value]
+    names = activity.names(events, org_id=org_id, products=products)
+    form.product.choices = [
+        SelectChoice(choice.value, names.application(str(choice.value)) or choice.label) if choice.value else choice
+        for choice in form.product.choices
+    ]
+    return Listing(form, events, total, page, max(1, -(-total // per_page)) if ok else 1, ok=ok, names=names)
 
 
 def csv_response(*, user_id: int | None = None, org_id: int | None = None, name: str) -> Response | tuple[str, int]:

@@ -82,9 +82,8 @@ def unlock(slug: str, member_id: int) -> BaseResponse | tuple[str, int]:
 def activity(slug: str) -> tuple[str, int]:
     org = _org(slug)
     result = listing(org_id=org.id)
-    names = {u.id: u.email for u, _role in _center().members(org)}
     return render_template(
-        "org/activity.html", org=org, result=result, member_names=names, action_label=action_label,
+        "org/activity.html", org=org, result=result, action_label=action_label,
         product_label=product_label,
         page_args=page_args, endpoint="org_security.activity", csv_endpoint="org_security.activity_csv",
         endpoint_args={"slug": org.slug},

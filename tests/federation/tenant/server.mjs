@@ -2,12 +2,15 @@
 //
 // Usage: node server.mjs config.json   (prints "ready <port>" once listening)
 // config: {port, cert, key, tenants: [{id, clients: [...oidc-provider client metadata],
-//          accounts: {login: {oid, sub?, email?, name?, amr?}}}]}
+//          accounts: {login: {oid, sub?, email?, name?, amr?}}, conform?: bool}]}
 // Each tenant is served at https://127.0.0.1:<port>/<tenant-id>/v2.0 (its issuer), with `tid`
-// and `oid` in the ID token like Entra's v2.0 endpoint. POST /_control/<tenant-id> with JSON
-// {"id_token": {"claim": value | null}, "foreign_key": bool} makes the tenant misbehave on its
-// next token responses (a claim changed and re-signed, or signed with a key it does not
-// publish); {} puts it back to normal.
+// and `oid` in the ID token like Entra's v2.0 endpoint. By default the ID token also carries the
+// profile and e-mail claims; a `conform` tenant keeps them for its userinfo endpoint (the ID
+// token has only sub, tid, oid, amr), as OpenID Connect Core 5.4 allows for the code flow.
+// POST /_control/<tenant-id> with JSON {"id_token": {"claim": value | null}, "foreign_key": bool,
+// "userinfo": {"claim": value | null}, "userinfo_status": int} makes the tenant misbehave on its
+// next token or userinfo responses (a claim changed and re-signed, a key it does not publish, a
+// userinfo claim changed, an error status at userinfo); {} puts it back to normal.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -58,7 +61,7 @@ function buildTenant(tenant) {
     clients: tenant.clients,
     jwks: { keys: [key.jwk] },
     cookies: { keys: ['tenant-test-cookie-key'] },
-    conformIdTokenClaims: false,
+    conformIdTokenClaims: Boolean(tenant.conform),
     claims: {
       openid: ['sub', 'tid', 'oid', 'amr'],
       profile: ['name', 'preferred_username'],
@@ -72,10 +75,12 @@ function buildTenant(tenant) {
       return {
         accountId: id,
         async claims() {
-          const claims = {
-            sub: account.sub || `pairwise-${account.oid}`, oid: account.oid, tid: tenant.id,
-            name: account.name || id, preferred_username: account.preferred_username || id,
-          };
+          // name and preferred_username default to the login; an empty one is left out.
+          const claims = { sub: account.sub || `pairwise-${account.oid}`, oid: account.oid, tid: tenant.id };
+          const name = 'name' in account ? account.name : id;
+          const username = 'preferred_username' in account ? account.preferred_username : id;
+          if (name) claims.name = name;
+          if (username) claims.preferred_username = username;
           if (account.email) claims.email = account.email;
           return claims;
         },
@@ -87,6 +92,17 @@ function buildTenant(tenant) {
     const control = state.control;
     if (ctx.oidc?.route === 'token' && ctx.body?.id_token && (control.id_token || control.foreign_key)) {
       ctx.body = { ...ctx.body, id_token: resign(ctx.body.id_token, control.id_token, control.foreign_key ? foreign : key) };
+    }
+    if (ctx.oidc?.route === 'userinfo' && control.userinfo_status) {
+      ctx.status = control.userinfo_status;
+      ctx.body = { error: 'server_error', error_description: 'the tenant was told to fail' };
+    } else if (ctx.oidc?.route === 'userinfo' && control.userinfo && ctx.body) {
+      const body = { ...ctx.body };
+      for (const [name, value] of Object.entries(control.userinfo)) {
+        if (value === null) delete body[name];
+        else body[name] = value;
+      }
+      ctx.body = body;
     }
   });
   return { tenant, provider, state, accounts, callback: provider.callback() };
