@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from babel.dates import format_date
 from flask import Flask
@@ -34,11 +35,17 @@ def amr_words(methods: list[str] | tuple[str, ...] | None) -> str:
     return method_words(None, gettext, amr=methods)
 
 
-def signin_words(session: object) -> str:
-    """How a session (or anything with `methods` and `amr`) was signed in, in words."""
+def signin_words(source: object) -> str:
+    """How a sign-in was proven, in words: `source` is a session, or an event's details (a
+    mapping), with `methods` and `amr`."""
     from flask_babel import gettext
 
-    return method_words(getattr(session, "methods", None), gettext, amr=getattr(session, "amr", None))
+    if isinstance(source, Mapping):
+        methods, amr = source.get("methods"), source.get("amr")
+    else:
+        methods, amr = getattr(source, "methods", None), getattr(source, "amr", None)
+    return method_words(methods if isinstance(methods, list) else None, gettext,
+                        amr=amr if isinstance(amr, list) else None)
 
 
 # idp.useragent.describe() writes "<browser> on <system>" in English (stored with events); this

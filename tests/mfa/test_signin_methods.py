@@ -95,3 +95,18 @@ def test_a_session_from_before_the_methods_were_kept_reads_its_amr(app):
                          amr=["mfa", "otp", "pwd"])
     with app.test_request_context("/?lang=en"):
         assert signin_words(old) == "password, authenticator code"
+
+
+def test_the_activity_log_says_how_each_sign_in_was_proven_and_when_for_its_reader(
+    make_user, auth, enrol, client, mfa, services,
+):
+    person = make_user()
+    enrol.totp(person)
+    code = mfa.shown_codes(enrol.user(person))[0]
+    auth.sign_in(person.email, person.password)
+    assert _post_code(client, "/login/recovery-code", code).status_code == 302
+    page = client.get("/security/activity/?lang=en").get_data(as_text=True)
+    assert "Signed in<span class=\"hint\"> · password, recovery code</span>" in page
+    assert "When (UTC)" not in page and not re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", page)
+    services.accounts.set_timezone(services.users.get(person.id), "Asia/Tokyo")
+    assert "JST" in client.get("/security/activity/?lang=en").get_data(as_text=True)
