@@ -3,7 +3,6 @@ compromised-password wizard, and organisation admins' security pages."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 from typing import Any
 
@@ -79,7 +78,6 @@ def init_app(app: Flask, container: Container) -> None:
     container.lockout.unlock_link = unlock.link_for
     container.events.subscribe(notifications.on_event, notifications.EVENT_TAGS)
 
-    app.add_template_filter(_utc_time, "datetimeformat_utc")
     app.add_template_filter(_combine_args, "combine_args")
     for module in (views, views_activity, views_wizard, views_unlock, views_org):
         app.register_blueprint(module.bp)
@@ -105,10 +103,6 @@ def _nav_entries(center: Any) -> list[NavEntry]:
                  description=N_("Members, locked accounts, activity and single sign-on of your organisations."),
                  visible=lambda user: bool(center.admin_memberships(user))),
     ]
-
-
-def _utc_time(epoch: int) -> str:
-    return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _combine_args(base: dict[str, Any], extra: Any) -> dict[str, Any]:
