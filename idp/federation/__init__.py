@@ -27,7 +27,7 @@ def init_app(app: Any, container: Any) -> None:
     http = UpstreamHttp(ca_bundle=conf.ca_bundle, timeout=conf.http_timeout, clock=container.clock)
     service = FederationService(
         sql=SqlFederationStore(container.db),
-        redis=RedisFederationStore(container.redis, Keys(settings.redis.key_prefix)),
+        state=RedisFederationStore(container.redis, Keys(settings.redis.key_prefix)),
         http=http, entra=EntraClient(http, authority_host=conf.entra_authority_host),
         oidc=OidcUpstreamClient(http), accounts=container.accounts, users=container.users,
         signin=container.signin, events=container.events, mail=container.mail,

@@ -69,7 +69,7 @@ def sso_add(
 def sso_list(as_json: bool) -> None:
     """List every connection (secrets are never shown)."""
     _container, service = _service()
-    rows = service.sql.all()
+    rows = service.all_connections()
     if as_json:
         click.echo(json.dumps([{
             "id": c.id, "org_id": c.org_id, "kind": c.kind, "name": c.name, "tenant_id": c.tenant_id,

@@ -21,12 +21,12 @@ from idp.federation.entra import EntraClient
 from idp.federation.entra import EntraCredential
 from idp.federation.errors import FederationError
 from idp.federation.http import UpstreamHttp
+from idp.federation.model import Connection
+from idp.federation.ports import ConnectionStore
 from idp.model import Organisation
 from idp.model import RequestContext
 from idp.model import Role
 from idp.model import User
-from idp.stores.federation import Connection
-from idp.stores.federation import SqlFederationStore
 
 ENTRA, OIDC = "entra", "oidc"
 KINDS = (ENTRA, OIDC)
@@ -79,7 +79,7 @@ def parse_domains(raw: str) -> list[str]:
 class ConnectionAdmin:
     """The administrators' side of FederationService (a mixin: it reads the attributes below)."""
 
-    sql: SqlFederationStore
+    sql: ConnectionStore
     http: UpstreamHttp
     entra: EntraClient
     accounts: AccountService
@@ -113,6 +113,10 @@ class ConnectionAdmin:
 
     def connections(self, org: Organisation) -> list[Connection]:
         return self.sql.of_org(org.id)
+
+    def all_connections(self) -> list[Connection]:
+        """Every organisation's connections (for the operator's `idp sso list`)."""
+        return self.sql.all()
 
     # -- configuring ----------------------------------------------------------------------
 

@@ -3,30 +3,24 @@ another way in remains (a mixin of FederationService)."""
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from idp.account.service import AccountService
 from idp.errors import N_
 from idp.errors import NotFoundError
 from idp.errors import ValidationError
 from idp.events import EventRecorder
 from idp.events import EventTag
+from idp.federation.model import Connection
+from idp.federation.model import Link
+from idp.federation.ports import ConnectionStore
+from idp.federation.ports import UserStore
 from idp.model import RequestContext
 from idp.model import User
-from idp.stores.federation import Connection
-from idp.stores.federation import Link
-from idp.stores.federation import SqlFederationStore
-
-
-class UserStore(Protocol):
-    def get(self, user_id: int) -> User | None: ...
-    def by_email(self, email: str) -> User | None: ...
 
 
 class LinkOwner:
     """The owner's view of their links (it reads the attributes below)."""
 
-    sql: SqlFederationStore
+    sql: ConnectionStore
     users: UserStore
     accounts: AccountService
     events: EventRecorder

@@ -13,15 +13,15 @@ from idp.errors import ValidationError
 from idp.events import EventRecorder
 from idp.events import EventTag
 from idp.events import Product
+from idp.federation.model import Connection
+from idp.federation.ports import ConnectionStore
 from idp.model import RequestContext
-from idp.stores.federation import Connection
-from idp.stores.federation import SqlFederationStore
 
 
 class DomainRouting:
     """Routing by e-mail domain (it reads the attributes below)."""
 
-    sql: SqlFederationStore
+    sql: ConnectionStore
     signin: SignInService
     events: EventRecorder
 

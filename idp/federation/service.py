@@ -42,8 +42,13 @@ from idp.federation.entra import EntraClient
 from idp.federation.errors import FederationError
 from idp.federation.http import UpstreamHttp
 from idp.federation.links import LinkOwner
-from idp.federation.links import UserStore
+from idp.federation.model import Connection
+from idp.federation.model import Link
 from idp.federation.oidc_upstream import OidcUpstreamClient
+from idp.federation.parking import AnswerParking
+from idp.federation.ports import ConnectionStore
+from idp.federation.ports import FlowStateStore
+from idp.federation.ports import UserStore
 from idp.federation.routing import DomainRouting
 from idp.federation.validation import kid_of
 from idp.federation.validation import validate_id_token
@@ -56,10 +61,6 @@ from idp.security.ratelimit import RateLimiter
 from idp.settings import FederationSettings
 from idp.standing import Act
 from idp.standing import may
-from idp.stores.federation import Connection
-from idp.stores.federation import Link
-from idp.stores.federation import RedisFederationStore
-from idp.stores.federation import SqlFederationStore
 
 log = logging.getLogger(__name__)
 
@@ -99,14 +100,14 @@ def _code_digest(pending_id: str, code: str) -> str:
     return hmac.new(pending_id.encode(), code.encode(), hashlib.sha256).hexdigest()
 
 
-class FederationService(ConnectionAdmin, DomainRouting, LinkOwner):
+class FederationService(ConnectionAdmin, DomainRouting, LinkOwner, AnswerParking):
     def __init__(
-        self, *, sql: SqlFederationStore, redis: RedisFederationStore, http: UpstreamHttp, entra: EntraClient,
+        self, *, sql: ConnectionStore, state: FlowStateStore, http: UpstreamHttp, entra: EntraClient,
         oidc: OidcUpstreamClient, accounts: AccountService, users: UserStore, signin: SignInService,
         events: EventRecorder, mail: MailService, secrets_box: SecretBox, ratelimit: RateLimiter, clock: Clock,
         settings: FederationSettings,
     ) -> None:
-        self.sql, self.redis, self.http, self.entra, self.oidc = sql, redis, http, entra, oidc
+        self.sql, self.state, self.http, self.entra, self.oidc = sql, state, http, entra, oidc
         self.accounts, self.users, self.signin, self.events, self.mail = accounts, users, signin, events, mail
         self.box, self.ratelimit, self.clock, self.settings = secrets_box, ratelimit, clock, settings
 
@@ -142,7 +143,7 @@ class FederationService(ConnectionAdmin, DomainRouting, LinkOwner):
             "connection_id": connection.id, "purpose": purpose, "flow_id": flow_id, "user_id": user_id,
             "next": next_url, "upstream": upstream,
         }
-        self.redis.put_state(state, record, self.settings.state_ttl)
+        self.state.put_state(state, record, self.settings.state_ttl)
         return str(upstream["auth_uri"]), state
 
     def callback(
@@ -155,7 +156,7 @@ class FederationService(ConnectionAdmin, DomainRouting, LinkOwner):
             state = params.get("state", "")
             if not state or len(state) > 200:
                 raise FederationError("state", "no state")
-            record = self.redis.take_state(state)
+            record = self.state.take_state(state)
             if record is None:
                 raise FederationError("state", "unknown, used or expired state")
             if not bound_state or not hmac.compare_digest(bound_state, state):
@@ -344,7 +345,7 @@ class FederationService(ConnectionAdmin, DomainRouting, LinkOwner):
         self.ratelimit.check("fed_code", str(user.id), limit=CODE_LIMIT, window=CODE_WINDOW)
         pending_id = secrets.token_urlsafe(24)
         code = f"{secrets.randbelow(10**8):08d}"
-        self.redis.put_pending(pending_id, {
+        self.state.put_pending(pending_id, {
             "user_id": user.id, "connection_id": connection.id, "namespace": namespace, "subject": subject,
             "label": label, "flow_id": flow_id, "amr": amr, "code": _code_digest(pending_id, code), "attempts": 0,
         }, self.settings.link_code_ttl)
@@ -366,7 +367,7 @@ class FederationService(ConnectionAdmin, DomainRouting, LinkOwner):
         void. A wrong code raises ValidationError, the last wrong one (or any later try) FlowError.
         """
         allowed = self.settings.link_code_attempts
-        spent = self.redis.spend_attempt(pending_id, allowed) if pending_id and len(pending_id) < 100 else None
+        spent = self.state.spend_attempt(pending_id, allowed) if pending_id and len(pending_id) < 100 else None
         if spent is None or pending_id is None:
             raise FlowError("this code has expired")
         record, attempt = spent
@@ -381,7 +382,7 @@ class FederationService(ConnectionAdmin, DomainRouting, LinkOwner):
             raise ValidationError(N_("This code is not right. Check the e-mail and try again."), field="code")
         # The last allowed attempt already removed the link; an earlier one removes it now, and
         # of two right codes sent at once only one links.
-        if attempt < allowed and not self.redis.take_pending(pending_id):
+        if attempt < allowed and not self.state.take_pending(pending_id):
             raise FlowError("this code was already used")
         user = self.users.get(int(record["user_id"]))
         connection = self.sql.get(int(record["connection_id"]))

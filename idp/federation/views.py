@@ -3,7 +3,6 @@ linked identities, and the organisation pages that configure a connection."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from flask import Blueprint
@@ -35,9 +34,9 @@ from idp.federation.forms import CodeForm
 from idp.federation.forms import ConnectionForm
 from idp.federation.forms import PlainForm
 from idp.federation.forms import SsoStartForm
+from idp.federation.model import Connection
 from idp.federation.service import ConnectionInput
 from idp.federation.service import FederationService
-from idp.stores.federation import Connection
 from idp.web.current import recent_auth_required
 from idp.web.current import request_context
 from idp.web.current import services
@@ -70,7 +69,6 @@ def _converters(state: BlueprintSetupState) -> None:
 
 STATE_KEY = "fed_state"
 PENDING_KEY = "fed_pending"
-RESUME_TTL = 120
 CALLBACK_FIELDS = ("state", "code", "error", "error_description", "iss", "session_state", "client_info")
 
 
@@ -154,21 +152,19 @@ def callback() -> Any:
     """The directory's answer, by query (GET) or form_post (POST).
 
     A form_post from the directory is a cross-site POST: the browser does not send our Lax
-    cookies with it, so the answer is parked server-side for a minute and the browser is sent
-    back to this address by a same-site GET, which carries the cookie that binds the state.
+    cookies with it, so the answer is parked server-side (idp.federation.parking) and the
+    browser is sent back to this address by a same-site GET, which carries the cookie that
+    binds the state.
     """
     if request.method == "POST":
         params = {k: request.form.get(k, "")[:8192] for k in CALLBACK_FIELDS if k in request.form}
         if STATE_KEY not in session:
-            state = params.get("state", "")
-            # Only answers to a flow we started are parked, so this address cannot fill the store.
-            if not state or len(state) > 200 or not fed().redis.has_state(state):
+            resume = fed().park_answer(params)
+            if resume is None:
                 return _refused(params)
-            resume = secrets.token_urlsafe(24)
-            fed().redis.put_resume(resume, params, RESUME_TTL)
             return render_template("federation/resume.html", url=url_for("federation.callback", resume=resume))
     elif "resume" in request.args:
-        resumed = fed().redis.take_resume(request.args.get("resume", "")[:100])
+        resumed = fed().resume_answer(request.args.get("resume", ""))
         if resumed is None:
             return _error_page(FederationError("state"))
         params = resumed

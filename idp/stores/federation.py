@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -16,46 +15,14 @@ from sqlalchemy.exc import IntegrityError
 
 from idp.errors import ConflictError
 from idp.errors import NotFoundError
+from idp.federation.model import Connection
+from idp.federation.model import Link
 from idp.stores.db import Database
 from idp.stores.redis import Keys
 from idp.stores.redis import unavailable_is_503
 from idp.stores.tables_federation import FedConnectionRow
 from idp.stores.tables_federation import FedDomainRow
 from idp.stores.tables_federation import FedLinkRow
-
-
-@dataclass(frozen=True)
-class Connection:
-    id: int
-    org_id: int
-    kind: str
-    name: str
-    tenant_id: str
-    issuer: str
-    client_id: str
-    secret_enc: str | None
-    cert_key_enc: str | None
-    cert_thumbprint: str | None
-    jit_enabled: bool
-    jit_role: str
-    password_allowed: bool
-    enabled: bool
-    domains: tuple[str, ...]
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class Link:
-    id: int
-    user_id: int
-    connection_id: int | None
-    namespace: str
-    subject: str
-    label: str
-    created_at: dt.datetime
-    last_used_at: dt.datetime | None
-
 
 CONNECTION_FIELDS = (
     "kind", "name", "tenant_id", "issuer", "client_id", "secret_enc", "cert_key_enc", "cert_thumbprint",
