@@ -17,7 +17,6 @@ from cryptography.fernet import Fernet
 from idp.errors import IdpError
 from idp.errors import SettingsError
 from idp.model import Role
-from idp.model import UserStatus
 from idp.settings import Settings
 from idp.settings import config_file_path
 from idp.settings import instance_path_from_env
@@ -206,12 +205,9 @@ def user_list(as_json: bool) -> None:
 @friendly
 def user_disable(email: str) -> None:
     """Disable an account and end its sessions."""
-    container = _container()
-    from idp.account.service import CLI
-
-    target = container.accounts.find(email)
-    container.accounts.set_status(target, UserStatus.DISABLED)
-    ended = container.sessions.end_all(target.id, CLI, reason="disabled")
+    accounts = _container().accounts
+    target = accounts.find(email)
+    ended = accounts.disable(target)
     click.echo(f"disabled {target.email}; {ended} session(s) ended")
 
 
@@ -220,9 +216,9 @@ def user_disable(email: str) -> None:
 @friendly
 def user_enable(email: str) -> None:
     """Enable a disabled account."""
-    container = _container()
-    target = container.accounts.find(email)
-    container.accounts.set_status(target, UserStatus.ACTIVE)
+    accounts = _container().accounts
+    target = accounts.find(email)
+    accounts.enable(target)
     click.echo(f"enabled {target.email}")
 
 
@@ -232,12 +228,9 @@ def user_enable(email: str) -> None:
 @friendly
 def user_set_password(email: str, password_stdin: bool) -> None:
     """Set an account's password and end its sessions."""
-    container = _container()
-    from idp.account.service import CLI
-
-    target = container.accounts.find(email)
-    container.accounts.set_password(target, _read_password(password_stdin))
-    container.sessions.end_all(target.id, CLI, reason="password_set")
+    accounts = _container().accounts
+    target = accounts.find(email)
+    accounts.reset_password(target, _read_password(password_stdin))
     click.echo(f"password set for {target.email}")
 
 

@@ -141,7 +141,8 @@ class Container:
             account_ip_limit=settings.ratelimit.signin_per_account_ip, unit=db.unit,
         )
         accounts = AccountService(
-            users, orgs, passwords, events, clock, default_threshold=settings.lockout.default_threshold
+            users, orgs, passwords, events, clock, sessions=sessions,
+            default_threshold=settings.lockout.default_threshold,
         )
         return cls(
             settings=settings, clock=clock, db=db, redis=client, events=events, passwords=passwords,

@@ -1,4 +1,5 @@
-"""Account and organisation rules: creating people, changing passwords, organisations and roles."""
+"""Account and organisation rules: creating people, changing passwords, disabling accounts,
+organisations and roles."""
 
 from __future__ import annotations
 
@@ -40,6 +41,14 @@ class UserStore(Protocol):
     def set_timezone(self, user_id: int, timezone: str | None, now: dt.datetime) -> User: ...
 
 
+class SessionEnder(Protocol):
+    """Ends an account's browser sessions (idp.security.sessions.SessionService)."""
+
+    def end_all(
+        self, user_id: int, ctx: RequestContext, *, actor_id: int | None = None, reason: str = ""
+    ) -> int: ...
+
+
 class OrgStore(Protocol):
     def create(self, *, slug: str, name: str, now: dt.datetime) -> Organisation: ...
     def by_slug(self, slug: str) -> Organisation | None: ...
@@ -57,9 +66,9 @@ def _display_name(name: str, email: str) -> str:
 class AccountService:
     def __init__(
         self, users: UserStore, orgs: OrgStore, passwords: Passwords, events: EventRecorder,
-        clock: Clock, *, default_threshold: int,
+        clock: Clock, *, sessions: SessionEnder, default_threshold: int,
     ) -> None:
-        self.users, self.orgs, self.passwords = users, orgs, passwords
+        self.users, self.orgs, self.passwords, self.sessions = users, orgs, passwords, sessions
         self.events, self.clock, self.default_threshold = events, clock, default_threshold
 
     def user(self, user_id: int) -> User:
@@ -107,11 +116,31 @@ class AccountService:
         )
         return updated
 
-    def set_status(
-        self, user: User, status: UserStatus, *, ctx: RequestContext = CLI, actor_id: int | None = None
+    def reset_password(
+        self, user: User, password: str, *, ctx: RequestContext = CLI, actor_id: int | None = None
+    ) -> int:
+        """An administrator sets the account's password: it follows the password rules, and every
+        browser session of the account ends (`account:session:ended`, reason `password_set`), so
+        whoever knew the old one is signed out. Returns the number of sessions ended."""
+        self.set_password(user, password, ctx=ctx, actor_id=actor_id)
+        return self.sessions.end_all(user.id, ctx, actor_id=actor_id, reason="password_set")
+
+    def disable(self, user: User, *, ctx: RequestContext = CLI, actor_id: int | None = None) -> int:
+        """Turn the account off (`account:user:disabled`) and end every browser session it has
+        (`account:session:ended`, reason `disabled`). Every other credential stops at its next
+        use, since each check asks `idp.standing.may` (decision 0609); ending the sessions also
+        frees their records at once. Returns the number of sessions ended."""
+        self._set_status(user, UserStatus.DISABLED, EventTag.USER_DISABLED, ctx, actor_id)
+        return self.sessions.end_all(user.id, ctx, actor_id=actor_id, reason="disabled")
+
+    def enable(self, user: User, *, ctx: RequestContext = CLI, actor_id: int | None = None) -> User:
+        """Turn a disabled account back on (`account:user:enabled`); its ended sessions stay ended."""
+        return self._set_status(user, UserStatus.ACTIVE, EventTag.USER_ENABLED, ctx, actor_id)
+
+    def _set_status(
+        self, user: User, status: UserStatus, tag: EventTag, ctx: RequestContext, actor_id: int | None
     ) -> User:
         updated = self.users.set_status(user.id, status, self.clock.now())
-        tag = EventTag.USER_DISABLED if status is UserStatus.DISABLED else EventTag.USER_ENABLED
         self.events.record_event(tag, ctx=ctx, user_id=user.id, actor_id=actor_id, product=Product.ADMIN)
         return updated
 

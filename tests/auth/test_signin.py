@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from idp.model import UserStatus
 from tests.conftest import csrf_of
 from tests.conftest import events
 
@@ -70,7 +69,7 @@ def _failure_page(auth: Any, email: str, password: str) -> tuple[int, str]:
 def test_unknown_account_wrong_password_and_disabled_account_get_the_same_answer(auth, make_user, services):
     person = make_user()
     disabled = make_user()
-    services.accounts.set_status(services.accounts.user(disabled.id), UserStatus.DISABLED)
+    services.accounts.disable(services.accounts.user(disabled.id))
     wrong = _failure_page(auth, person.email, "not the password")
     unknown = _failure_page(auth, "nobody@example.com", "whatever password")
     off = _failure_page(auth, disabled.email, disabled.password)
