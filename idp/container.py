@@ -12,6 +12,7 @@ from idp import metrics
 from idp.account.service import AccountService
 from idp.auth.factors import Alternative
 from idp.auth.factors import FactorRegistry
+from idp.auth.factors import RecoveryCodes
 from idp.auth.passwords import Passwords
 from idp.auth.service import SignInService
 from idp.clock import Clock
@@ -97,6 +98,14 @@ class Container:
     review: list[ReviewItem] = field(default_factory=list)
     # Services built by features (`init_app`), by feature name.
     ext: dict[str, Any] = field(default_factory=dict)
+    # Hooks one capability offers others, each set by the capability that owns it and None when
+    # that capability is not installed (read them when used, not at start-up: capabilities start
+    # in any order).
+    # The compromised-password wizard's public address (idp.security.center); called while a
+    # request is handled.
+    compromised_password_url: Callable[[], str] | None = None
+    # Recovery codes, for other capabilities' second factors (idp.mfa).
+    recovery_codes: RecoveryCodes | None = None
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None, mailer: Mailer | None = None) -> Container:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from typing import Protocol
 
+from idp.model import RequestContext
 from idp.model import User
 
 
@@ -95,6 +96,22 @@ class FactorRegistry:
         """The account's second factors that prove possession: all but the fallbacks (recovery
         codes, which stand in for them)."""
         return [factor for factor in self.for_user(user) if not getattr(factor, "fallback", False)]
+
+
+class RecoveryCodes(Protocol):
+    """Recovery codes, for a second factor of another capability that relies on them (kAuth: a
+    first set with the first device, none left once the last factor goes). The capability that
+    keeps them (idp.mfa) sets `Container.recovery_codes`; None when it is not installed."""
+
+    @property
+    def endpoint(self) -> str:
+        """The page that shows codes just generated, once."""
+        ...
+
+    def codes_left(self, user: User) -> int: ...
+    def regenerate_codes(self, user: User, ctx: RequestContext) -> list[str]: ...
+    def forget_codes_when_unprotected(self, user: User) -> None: ...
+    def shown_codes(self, user: User) -> list[str] | None: ...
 
 
 class Alternative(Protocol):

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from typing import Any
+
+if TYPE_CHECKING:
+    from idp.container import Container
+    from idp.model import RequestContext
+    from idp.model import User
 
 
 def init_app(app: Any, container: Any) -> None:
@@ -51,25 +57,24 @@ def init_app(app: Any, container: Any) -> None:
     app.extensions["csrf"].exempt(api_bp)
 
 
-def first_recovery_codes(container: Any, user: Any, ctx: Any) -> None:
+def first_recovery_codes(container: Container, user: User, ctx: RequestContext) -> None:
     """With the first kAuth device, a first set of recovery codes when the second-factor
     capability offers them and the account has none: a lost phone must not lock anyone out."""
-    mfa = container.ext.get("mfa")
-    if mfa is None or not hasattr(mfa, "codes_left") or not hasattr(mfa, "regenerate_codes"):
-        return
-    if mfa.codes_left(user) == 0:
-        mfa.regenerate_codes(user, ctx)
+    codes = container.recovery_codes
+    if codes is not None and codes.codes_left(user) == 0:
+        codes.regenerate_codes(user, ctx)
 
 
-def forget_recovery_codes(container: Any, user: Any) -> None:
+def forget_recovery_codes(container: Container, user: User) -> None:
     """With the last kAuth device gone and no other second factor, the recovery codes go too,
     as when the last factor of the second-factor capability is removed."""
-    mfa = container.ext.get("mfa")
-    if mfa is not None and hasattr(mfa, "forget_codes_when_unprotected"):
-        mfa.forget_codes_when_unprotected(user)
+    codes = container.recovery_codes
+    if codes is not None:
+        codes.forget_codes_when_unprotected(user)
 
 
-def fresh_recovery_codes(container: Any, user: Any) -> bool:
-    """Whether recovery codes were just generated and wait to be shown to this person."""
-    mfa = container.ext.get("mfa")
-    return mfa is not None and hasattr(mfa, "shown_codes") and mfa.shown_codes(user) is not None
+def fresh_recovery_codes(container: Container, user: User) -> str | None:
+    """The page that shows this person the recovery codes just generated for them, while they
+    wait to be shown; None otherwise (or without the second-factor capability)."""
+    codes = container.recovery_codes
+    return codes.endpoint if codes is not None and codes.shown_codes(user) is not None else None

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Blueprint
 from flask import Response
-from flask import current_app
 from flask import jsonify
 from flask import request
 from flask import url_for
@@ -46,11 +45,11 @@ def public_url(endpoint: str) -> str:
 
 
 def wizard_url() -> str:
-    """The compromised-password wizard if this instance has one, else the account page."""
-    for endpoint in ("wizard.password", "security_center.wizard", "security.wizard", "wizard.start"):
-        if endpoint in current_app.view_functions:
-            return public_url(endpoint)
-    return public_url("account.home")
+    """Where to secure the account after "this wasn't me": the compromised-password wizard's
+    public address when its capability is installed (Container.compromised_password_url), else
+    the account page."""
+    wizard = services().compromised_password_url
+    return wizard() if wizard is not None else public_url("account.home")
 
 
 def _body() -> bytes:

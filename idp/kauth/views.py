@@ -7,7 +7,6 @@ from typing import Any
 import segno
 from flask import Blueprint
 from flask import Response
-from flask import current_app
 from flask import flash
 from flask import jsonify
 from flask import redirect
@@ -106,8 +105,9 @@ def enrol_status() -> Response:
     else:
         payload = {"status": "done", "device": result.name,
                    "message": _("%(device)s is ready to approve your sign-ins.", device=result.name)}
-        if "mfa.recovery_codes" in current_app.view_functions and fresh_recovery_codes(services(), current_user.user):
-            payload["next"] = url_for("mfa.recovery_codes")
+        codes_page = fresh_recovery_codes(services(), current_user.user)
+        if codes_page is not None:
+            payload["next"] = url_for(codes_page)
             payload["next_label"] = _("Save your recovery codes now")
     response = jsonify(payload)
     response.headers["Cache-Control"] = "no-store"

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from typing import Any
 
 from idp.auth.factors import Enrolled
 from idp.auth.factors import ReauthMethod
 from idp.auth.factors import SignInAlternative
 from idp.errors import N_
+from idp.model import RequestContext
 from idp.model import User
+
+if TYPE_CHECKING:
+    from idp.auth.factors import RecoveryCodes
+    from idp.mfa.service import MfaService
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,27 @@ class _Enrolled:
             *([Enrolled(KEYS, found.keys_last_used)] if found.keys else []),
             *([Enrolled(CODES)] if found.codes_left else []),
         ]
+
+
+@dataclass(frozen=True)
+class _RecoveryCodes:
+    """The recovery codes other capabilities' second factors rely on (see
+    idp.auth.factors.RecoveryCodes), offered as `Container.recovery_codes`."""
+
+    service: MfaService
+    endpoint: str = "mfa.recovery_codes"
+
+    def codes_left(self, user: User) -> int:
+        return self.service.codes_left(user)
+
+    def regenerate_codes(self, user: User, ctx: RequestContext) -> list[str]:
+        return self.service.regenerate_codes(user, ctx)
+
+    def forget_codes_when_unprotected(self, user: User) -> None:
+        self.service.forget_codes_when_unprotected(user)
+
+    def shown_codes(self, user: User) -> list[str] | None:
+        return self.service.shown_codes(user)
 
 
 def init_app(app: Any, container: Any) -> None:
@@ -78,6 +105,8 @@ def init_app(app: Any, container: Any) -> None:
         challenge_ttl=conf.challenge_ttl, sessions=container.sessions, lockout=container.lockout,
     )
     container.ext["mfa"] = service
+    codes: RecoveryCodes = _RecoveryCodes(service)
+    container.recovery_codes = codes
     own = {"totp", "webauthn", "recovery"}
     service.other_factors = lambda user: sum(
         1 for f in container.factors.for_user(user) if f.name not in own

@@ -38,9 +38,13 @@ class LockoutService:
     ) -> None:
         self.counter, self.locks, self.events, self.mail = counter, locks, events, mail
         self.clock, self.window = clock, window
-        # Builds the signed unlock link put in the lock mail (set by the security center), from
-        # the account and the time it was locked.
-        self.unlock_link: Callable[[User, dt.datetime], str] | None = None
+        self._unlock_link: Callable[[User, dt.datetime], str] | None = None
+
+    def offer_unlock_links(self, link_for: Callable[[User, dt.datetime], str]) -> None:
+        """Put a self-service unlock link in each lock mail, built by `link_for(account, locked_at)`
+        (the security center's UnlockService, which itself needs this service, so it cannot be
+        passed at construction). Without one, the mail names no link."""
+        self._unlock_link = link_for
 
     def failures(self, user: User) -> int:
         return self.counter.get(self.counter.key(user.id, user.email))
@@ -62,7 +66,7 @@ class LockoutService:
         )
         self.mail.queue_for(
             user, "account_locked", failures=count, ip=ctx.ip,
-            unlock_url=self.unlock_link(user, now) if self.unlock_link else "",
+            unlock_url=self._unlock_link(user, now) if self._unlock_link else "",
         )
 
     def register_success(self, user: User, *, release: Hold | None = None) -> None:

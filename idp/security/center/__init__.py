@@ -75,7 +75,8 @@ def init_app(app: Flask, container: Container) -> None:
         activity=activity, notifications=notifications, unlock=unlock, security_center=center,
         wizard=wizard, breached=breached,
     )
-    container.lockout.unlock_link = unlock.link_for
+    container.lockout.offer_unlock_links(unlock.link_for)
+    container.compromised_password_url = views_wizard.public_url
     container.events.subscribe(notifications.on_event, notifications.EVENT_TAGS)
 
     app.add_template_filter(_combine_args, "combine_args")

@@ -33,6 +33,13 @@ STATE = "security_wizard"
 Page = str | BaseResponse | tuple[str, int]
 
 
+def public_url() -> str:
+    """The wizard's address on the public server (`server.base_url`, never the request's Host:
+    kAuth hands it to a phone and puts it in mail). Offered to other capabilities as
+    `Container.compromised_password_url`."""
+    return services().settings.server.base_url + url_for("wizard.password")
+
+
 def _wizard() -> WizardService:
     wizard: WizardService = services().ext["wizard"]
     return wizard
