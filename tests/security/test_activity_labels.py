@@ -26,6 +26,6 @@ def test_the_activity_page_names_later_features_actions(client, auth, make_user,
         user_id=person.id, product="account",
     )
     english = client.get("/security/activity/?lang=en").get_data(as_text=True)
-    assert "<td>Authenticator app added</td>" in english and ">mfa:totp:added<" not in english
+    assert '<td data-label="Action">Authenticator app added</td>' in english and ">mfa:totp:added<" not in english
     french = client.get("/security/activity/?lang=fr").get_data(as_text=True)
-    assert "<td>Application d'authentification ajoutée</td>" in french
+    assert '<td data-label="Action">Application d\'authentification ajoutée</td>' in french

@@ -1,0 +1,135 @@
+"""The page audit's cast: a person who has something on every page (second factors, a kAuth
+phone, credentials, an organisation they administer, an application they allowed, a second
+session, activity), a locked-out member, and the addresses of their pages."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+from urllib.parse import urlencode
+
+from idp.federation.connections import ConnectionInput
+from idp.model import RequestContext
+from idp.model import Role
+from tests.conftest import AuthActions
+from tests.conftest import Person
+from tests.kauth.conftest import Phone
+from tests.mfa.conftest import Enrol
+from tests.mfa.softauthn import SoftAuthenticator
+from tests.oidc.conftest import pkce
+
+CTX = RequestContext(ip="198.51.100.23", user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
+REDIRECT = "http://127.0.0.1:9/callback"
+ORG = "acme"
+TENANT = "7a3b2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d"
+
+
+@dataclass
+class Cast:
+    person: Person
+    phone: Phone
+    ids: dict[str, Any] = field(default_factory=dict)  # what page addresses name: rows, tokens, clients
+
+    def approve(self, number: int) -> None:
+        """Approve the sign-in waiting on the phone, with the number the browser shows."""
+        [challenge] = self.phone.pending()
+        response = self.phone.answer(challenge["id"], "approve", number)
+        assert response.status_code == 200, response.json
+
+    def credentials(self, services: Any) -> None:
+        """An app password and an API token (made again after the compromised-password wizard
+        revoked them)."""
+        user = services.users.get(self.person.id)
+        credentials = services.ext["credentials"]
+        if not credentials.app_passwords(user):
+            self.ids["app_password"] = credentials.create_app_password(user, "Calendar on my phone", CTX)[0].id
+        if not credentials.api_tokens(user):
+            self.ids["api_token"] = credentials.create_api_token(
+                user, "Backup script", ["account:read", "sessions:read"], 30, CTX)[0].id
+
+    def new_password(self) -> str:
+        """A fresh password for the person (the compromised-password wizard replaces it)."""
+        self.person.password = f"audit passphrase {secrets.token_hex(6)}"
+        return self.person.password
+
+
+def _key(services: Any, user: Any, kind: str, name: str) -> int:
+    mfa = services.ext["mfa"]
+    soft = SoftAuthenticator(mfa.rp.origin)
+    credential = mfa.finish_registration(user, soft.create(mfa.begin_registration(user, kind)), name, CTX)
+    return int(credential[0].id)
+
+
+def _phone(client: Any, services: Any, clock: Any, user: Any, name: str) -> Phone:
+    enrolment = services.ext["kauth"].start_enrolment(user)
+    phone = Phone(client, clock)
+    response = phone.enrol(enrolment.token, name=name, platform="Android 15")
+    assert response.status_code == 201, response.json
+    return phone
+
+
+def _organisation(services: Any, admin: Any, member: Any) -> dict[str, Any]:
+    accounts = services.accounts
+    org = accounts.create_org(ORG, "Acme Corporation")
+    accounts.add_member(org, admin, Role.ADMIN, ctx=CTX)
+    accounts.add_member(org, member, Role.COLLABORATOR, ctx=CTX, actor_id=admin.id)
+    federation = services.ext["federation"]
+    # Another domain than the person's: their own sign-in stays on the password.
+    connection = federation.save_connection(org, ConnectionInput(
+        kind="entra", name="Acme Entra ID", client_id="acme-app", domains="acme.example",
+        tenant_id=TENANT, client_secret="acme-secret", jit_enabled=True,
+    ))
+    federation.sql.add_link(
+        user_id=admin.id, connection_id=connection.id, namespace=f"entra:{TENANT}",
+        subject="oid-audit-0001", label="ada.lovelace@acme.example", now=services.clock.now(),
+    )
+    return {"org": ORG, "connection": connection.id}
+
+
+def _locked(services: Any, member: Any) -> str:
+    """Locks the member by failed attempts; returns the path of the e-mailed unlock link."""
+    for _ in range(member.lockout_threshold):
+        services.lockout.register_failure(member, member.email, CTX)
+    member = services.users.get(member.id)
+    assert member.locked_at is not None
+    return "/unlock/" + services.ext["unlock"].token_for(member, member.locked_at)
+
+
+def _application(services: Any, user: Any) -> dict[str, str]:
+    oidc = services.ext["oidc"]
+    allowed, _secret = oidc.clients.create("Acme Timesheets", redirect_uris=[REDIRECT])
+    oidc.service.give_consent(user, oidc.clients.find(allowed.client_id), "openid profile email", CTX)
+    asking, _secret = oidc.clients.create("Acme Expenses", redirect_uris=[REDIRECT])
+    _verifier, challenge = pkce()
+    query = urlencode({
+        "response_type": "code", "client_id": asking.client_id, "redirect_uri": REDIRECT,
+        "scope": "openid profile email offline_access", "state": "audit", "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    })
+    return {"consent": f"/oauth/authorize?{query}",
+            "authorize_error": "/oauth/authorize?" + urlencode({"client_id": "no-such-application"})}
+
+
+def make_cast(services: Any, client: Any, clock: Any, make_user: Any) -> Cast:
+    """Everything made through the services (and one device through the kAuth API), as if done
+    on the pages; a second session signed in from another browser first."""
+    person = make_user(email="ada@example.com", display_name="Ada Lovelace")
+    member = make_user(email="grace@example.com", display_name="Grace Hopper")
+    signing_in = AuthActions(client)  # the second session, from Firefox on another computer
+    signing_in.identify(person.email)
+    signing_in.password(person.password, **{"User-Agent": CTX.user_agent})
+    user = services.users.get(person.id)
+    ids: dict[str, Any] = {}
+    Enrol(services, clock).totp(person)
+    ids["key"] = _key(services, user, "security_key", "Blue key")
+    _key(services, user, "passkey", "Laptop passkey")
+    phone = _phone(client, services, clock, user, "Pixel of Ada")
+    ids["device"] = phone.device_id
+    ids |= _organisation(services, user, services.users.get(member.id))
+    ids["unlock"] = _locked(services, services.users.get(member.id))
+    ids |= _application(services, user)
+    cast = Cast(person, phone, ids)
+    cast.credentials(services)
+    return cast
