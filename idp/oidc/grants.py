@@ -11,14 +11,15 @@ from typing import ClassVar
 from authlib.oauth2.rfc6749 import InvalidGrantError
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc6749 import InvalidScopeError
+from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 from authlib.oidc.core import OpenIDToken
-from authlib.oidc.core.errors import RequestNotSupportedError
-from authlib.oidc.core.errors import RequestURINotSupportedError
 
 from idp.oidc import claims as claims_mod
+from idp.oidc.authorize import request_object
+from idp.oidc.authorize.decisions import Refuse
 from idp.oidc.models import AuthorizationCode
 from idp.oidc.models import Client
 from idp.oidc.models import EndUser
@@ -70,7 +71,8 @@ class AuthorizationRequestChecks:
     """What the authorization request must not carry, checked once the client and its
     redirect_uri are known good, so that the error goes back to the client with its state
     (an unknown or malformed client_id, or an unregistered redirect_uri, never gets that far:
-    it gets the error page). Runs before the scope, PKCE and OpenID checks."""
+    it gets the error page). Runs before the scope, PKCE and OpenID checks: request objects
+    (the `authorize.request_object` step), then control characters."""
 
     def __call__(self, grant: Any) -> None:
         grant.register_hook("before_validate_authorization_request_payload", self.validate)
@@ -78,12 +80,9 @@ class AuthorizationRequestChecks:
     @staticmethod
     def validate(grant: Any, redirect_uri: str) -> None:
         datalist = grant.request.payload.datalist
-        # Request objects are not supported (OpenID Connect Core 6.1 and 3.1.2.6): say so
-        # rather than ignore the parameters the client put in them.
-        if any(datalist.get("request") or ()):
-            raise RequestNotSupportedError("Request objects (the request parameter) are not supported.")
-        if any(datalist.get("request_uri") or ()):
-            raise RequestURINotSupportedError("The request_uri parameter is not supported.")
+        refusal = request_object.check(datalist)
+        if isinstance(refusal, Refuse):
+            raise OAuth2Error(refusal.description, error=refusal.error)
         for name in AUTHORIZATION_PARAMETERS:
             pattern = JSON_CONTROL_CHARACTERS if name == "claims" else CONTROL_CHARACTERS
             if any(pattern.search(value) for value in datalist.get(name) or ()):

@@ -1,8 +1,10 @@
-"""OpenID Provider endpoints: discovery, JWKS, authorization (with sign-in, consent and prompt
-handling), token, userinfo, revocation, introspection and RP-initiated logout."""
+"""OpenID Provider endpoints: discovery, JWKS, authorization (its rules are the steps of
+`idp.oidc.authorize`: this module renders their decisions), token, userinfo, revocation,
+introspection and RP-initiated logout."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,9 +25,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from idp.errors import ValidationError
 from idp.oidc import claims as claims_mod
-from idp.oidc.discovery import LOCALES
+from idp.oidc.authorize import AskConsent
+from idp.oidc.authorize import AuthorizationContext
+from idp.oidc.authorize import Refuse
+from idp.oidc.authorize import SignIn
+from idp.oidc.authorize import decide
 from idp.oidc.discovery import discovery_document
 from idp.oidc.forms import ConsentForm
 from idp.oidc.forms import LogoutForm
@@ -57,14 +62,6 @@ def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response
-
-
-def _ui_locale(data: Any) -> str | None:
-    for tag in str(data.get("ui_locales") or "").split():
-        base = tag.split("-")[0].lower()
-        if base in LOCALES:
-            return base
-    return None
 
 
 def error_page(message: str, status: int = 400) -> tuple[str, int]:
@@ -157,85 +154,56 @@ def _signed_in() -> Any:
     return current_user if current_user.is_authenticated else None
 
 
+def _end_user(signed_in: Any) -> EndUser | None:
+    """The signed-in person with their session's auth_time, amr and handle (the `sid`)."""
+    if signed_in is None:
+        return None
+    s = signed_in.session
+    return EndUser(signed_in.user, s.auth_time, list(s.amr), s.handle)
+
+
 def _authorize(oauth_request: OAuth2Request | None, params: dict[str, str], seen: int | None,
                resume: str | None) -> Any:
+    """Authlib validates the request; the steps of `idp.oidc.authorize` decide what happens next."""
     oidc = _oidc()
-    signed_in = _signed_in()
-    end_user = None
-    if signed_in is not None:
-        s = signed_in.session
-        end_user = EndUser(signed_in.user, s.auth_time, list(s.amr), s.handle)
+    end_user = _end_user(_signed_in())
     try:
         grant = _server().get_consent_grant(request=oauth_request, end_user=end_user)
     except OAuth2Error as error:
         return _oauth_error(error)
-    data = grant.request.payload.data
-    redirect_uri = grant.redirect_uri
-    state = data.get("state")
-
-    def fail(error: str, description: str | None = None) -> BaseResponse:
-        return _redirect_to_client(redirect_uri, {"error": error, "error_description": description, "state": state})
-
-    prompts = set(str(data.get("prompt") or "").split())
-    max_age: int | None = None
-    if data.get("max_age") not in (None, ""):
-        try:
-            max_age = int(data["max_age"])
-        except ValueError:
-            return fail("invalid_request", "max_age must be a number of seconds")
-        if max_age < 0:
-            return fail("invalid_request", "max_age must be a number of seconds")
-    try:
-        claims_mod.parse_claims_request(data.get("claims"))
-    except ValidationError as exc:
-        return fail("invalid_request", str(exc))
-    hint = None
-    if data.get("id_token_hint"):
-        hint = oidc.check_id_token_hint(data["id_token_hint"])
-        if hint is None:
-            return fail("invalid_request", "id_token_hint is not an ID token issued here")
-
-    now = int(oidc.clock.now().timestamp())
-    need_login = signed_in is None
-    if signed_in is not None:
-        if hint is not None and hint["sub"] != signed_in.user.subject:
-            return fail("login_required", "another person is signed in")
-        fresh = seen is not None and signed_in.session.auth_time >= seen
-        if not fresh and ("login" in prompts or (max_age is not None and now - signed_in.session.auth_time > max_age)):
-            need_login = True
-    client = grant.request.client.record
-    scope = grant.request.scope or ""
-
-    if "none" in prompts:
-        if need_login:
-            return fail("login_required")
-        if oidc.needs_consent(signed_in.user, client, scope):
-            return fail("consent_required")
-        return _issue(grant, end_user, resume)
-
-    if need_login:
-        request_id = resume or oidc.park_request(params, seen=now)
-        next_url = url_for("oidc.authorize", resume=request_id)
-        if signed_in is not None:
-            return redirect(url_for("auth.reauth", next=next_url))
-        args: dict[str, Any] = {"next": next_url}
-        if data.get("login_hint"):
-            args["login_hint"] = str(data["login_hint"])[:320]
-        if _ui_locale(data):
-            args["lang"] = _ui_locale(data)
-        return redirect(url_for("auth.identify", **args))
-
-    if "consent" in prompts or oidc.needs_consent(signed_in.user, client, scope):
-        request_id = resume or oidc.park_request(params, seen=seen or now)
-        form = ConsentForm(request_id=request_id)
-        locale = _ui_locale(data) or None
-        page_args = {"client": client, "scopes": [s for s in scope.split() if s != "openid"], "form": form,
-                     "user": signed_in.user}
-        if locale:
-            with force_locale(locale):
-                return render_template("oidc/consent.html", **page_args)
-        return render_template("oidc/consent.html", **page_args)
+    ctx = AuthorizationContext(
+        params=grant.request.payload.data, client=grant.request.client.record, scope=grant.request.scope or "",
+        person=end_user, now=int(oidc.clock.now().timestamp()), seen=seen, rules=oidc,
+    )
+    match decide(ctx):
+        case Refuse(error=code, description=description):
+            return _redirect_to_client(grant.redirect_uri, {
+                "error": code, "error_description": description, "state": ctx.params.get("state"),
+            })
+        case SignIn():
+            return _to_sign_in(ctx, resume or oidc.park_request(params, seen=ctx.now))
+        case AskConsent():
+            return _consent_page(ctx, resume or oidc.park_request(params, seen=seen or ctx.now))
     return _issue(grant, end_user, resume)
+
+
+def _to_sign_in(ctx: AuthorizationContext, request_id: str) -> BaseResponse:
+    """To the sign-in page (with the client's login_hint and language), or to /reauth for the
+    person already signed in; either comes back to the parked request."""
+    next_url = url_for("oidc.authorize", resume=request_id)
+    if ctx.person is not None:
+        return redirect(url_for("auth.reauth", next=next_url))
+    args: dict[str, Any] = {"next": next_url, "login_hint": ctx.login_hint, "lang": ctx.ui_locale}
+    return redirect(url_for("auth.identify", **{k: v for k, v in args.items() if v}))
+
+
+def _consent_page(ctx: AuthorizationContext, request_id: str) -> str:
+    assert ctx.person is not None  # noqa: S101 - the steps ask for consent only once signed in
+    with force_locale(ctx.ui_locale) if ctx.ui_locale else nullcontext():
+        return render_template(
+            "oidc/consent.html", client=ctx.client, scopes=[s for s in ctx.scope.split() if s != "openid"],
+            form=ConsentForm(request_id=request_id), user=ctx.person.user,
+        )
 
 
 def _issue(grant: Any, end_user: EndUser | None, resume: str | None) -> BaseResponse:
@@ -262,8 +230,7 @@ def consent() -> Any:
     parked = oidc.parked(form.request_id.data)
     if parked is None:
         return error_page(_("This sign-in request has expired. Go back to the application and start again."))
-    s = signed_in.session
-    end_user = EndUser(signed_in.user, s.auth_time, list(s.amr), s.handle)
+    end_user = _end_user(signed_in)
     try:
         grant = _server().get_consent_grant(request=_parked_request(parked["params"]), end_user=end_user)
     except OAuth2Error as error:
