@@ -13,7 +13,6 @@ from idp.account.service import AccountService
 from idp.auth.factors import Alternative
 from idp.auth.factors import FactorRegistry
 from idp.auth.factors import RecoveryCodes
-from idp.auth.passwords import Passwords
 from idp.auth.service import SignInService
 from idp.clock import Clock
 from idp.clock import SystemClock
@@ -22,16 +21,17 @@ from idp.crypto import SecretBox
 from idp.crypto import fernet_key
 from idp.crypto import keys_for
 from idp.events import EventRecorder
+from idp.foundation.lockout import LockoutService
+from idp.foundation.passwords import Passwords
+from idp.foundation.ratelimit import RateLimiter
+from idp.foundation.review import ReviewItem
+from idp.foundation.sessions import SessionService
 from idp.mail import FileMailer
 from idp.mail import Mailer
 from idp.mail import MailService
 from idp.mail import NullMailer
 from idp.mail import OutboxWorker
 from idp.mail import SmtpMailer
-from idp.security.lockout import LockoutService
-from idp.security.ratelimit import RateLimiter
-from idp.security.review import ReviewItem
-from idp.security.sessions import SessionService
 from idp.settings import Settings
 from idp.stores import redis as redis_store
 from idp.stores.counters import RedisFailureCounter

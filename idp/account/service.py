@@ -7,7 +7,6 @@ import datetime as dt
 import re
 from typing import Protocol
 
-from idp.auth.passwords import Passwords
 from idp.auth.service import normalise_login
 from idp.clock import Clock
 from idp.errors import N_
@@ -16,6 +15,7 @@ from idp.errors import ValidationError
 from idp.events import EventRecorder
 from idp.events import EventTag
 from idp.events import Product
+from idp.foundation.passwords import Passwords
 from idp.model import Membership
 from idp.model import Organisation
 from idp.model import RequestContext
@@ -42,7 +42,7 @@ class UserStore(Protocol):
 
 
 class SessionEnder(Protocol):
-    """Ends an account's browser sessions (idp.security.sessions.SessionService)."""
+    """Ends an account's browser sessions (idp.foundation.sessions.SessionService)."""
 
     def end_all(
         self, user_id: int, ctx: RequestContext, *, actor_id: int | None = None, reason: str = ""

@@ -17,7 +17,6 @@ from email_validator import EmailNotValidError
 from email_validator import validate_email
 
 from idp.auth.factors import FactorRegistry
-from idp.auth.passwords import Passwords
 from idp.clock import Clock
 from idp.errors import N_
 from idp.errors import AuthenticationError
@@ -28,13 +27,14 @@ from idp.errors import ValidationError
 from idp.events import EventRecorder
 from idp.events import EventTag
 from idp.events import Product
+from idp.foundation.lockout import LockoutService
+from idp.foundation.passwords import Passwords
+from idp.foundation.ratelimit import Hold
+from idp.foundation.ratelimit import RateLimiter
+from idp.foundation.sessions import BrowserSession
+from idp.foundation.sessions import SessionService
 from idp.model import RequestContext
 from idp.model import User
-from idp.security.lockout import LockoutService
-from idp.security.ratelimit import Hold
-from idp.security.ratelimit import RateLimiter
-from idp.security.sessions import BrowserSession
-from idp.security.sessions import SessionService
 from idp.standing import Act
 from idp.standing import first_factor_act
 from idp.standing import may

@@ -48,7 +48,7 @@ def init_app(app: Any, container: Any) -> None:
         )
     )
 
-    from idp.security.review import ReviewItem
+    from idp.foundation.review import ReviewItem
     from idp.web.nav import NavEntry
 
     def links_status(user: Any) -> str:

@@ -52,12 +52,12 @@ from idp.federation.ports import UserStore
 from idp.federation.routing import DomainRouting
 from idp.federation.validation import kid_of
 from idp.federation.validation import validate_id_token
+from idp.foundation.ratelimit import RateLimiter
 from idp.mail import MailService
 from idp.model import Organisation
 from idp.model import RequestContext
 from idp.model import Role
 from idp.model import User
-from idp.security.ratelimit import RateLimiter
 from idp.settings import FederationSettings
 from idp.standing import Act
 from idp.standing import may

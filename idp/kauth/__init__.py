@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 def init_app(app: Any, container: Any) -> None:
     """Build the kAuth service, register its pages, device API, factor, nav entry and review item."""
     from idp.errors import N_
+    from idp.foundation.review import ReviewItem
     from idp.kauth.api import bp as api_bp
     from idp.kauth.factor import KauthFactor
     from idp.kauth.push import LogPushSender
@@ -22,7 +23,6 @@ def init_app(app: Any, container: Any) -> None:
     from idp.kauth.service import KauthService
     from idp.kauth.views import bp
     from idp.kauth.views import review_status
-    from idp.security.review import ReviewItem
     from idp.stores.kauth import RedisKauthStore
     from idp.stores.kauth import SqlKauthDeviceStore
     from idp.stores.redis import Keys

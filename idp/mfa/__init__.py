@@ -78,13 +78,13 @@ def init_app(app: Any, container: Any) -> None:
 
     from idp.crypto import Purpose
     from idp.crypto import keys_for
+    from idp.foundation.review import ReviewItem
     from idp.mfa import signin
     from idp.mfa import views
     from idp.mfa.service import MfaService
     from idp.mfa.webauthn import RelyingParty
     from idp.mfa.webauthn import browser_can_use
     from idp.mfa.webauthn import derive
-    from idp.security.review import ReviewItem
     from idp.stores.mfa import RedisMfaStore
     from idp.stores.mfa import SqlMfaStore
     from idp.stores.redis import Keys

@@ -19,6 +19,9 @@ from idp.errors import ValidationError
 from idp.events import EventRecorder
 from idp.events import EventTag
 from idp.events import Product
+from idp.foundation.lockout import LockoutService
+from idp.foundation.sessions import BrowserSession
+from idp.foundation.sessions import SessionService
 from idp.mail import MailService
 from idp.mfa import recovery
 from idp.mfa import totp
@@ -31,9 +34,6 @@ from idp.mfa.webauthn import parse_response
 from idp.mfa.webauthn import user_handle_of
 from idp.model import RequestContext
 from idp.model import User
-from idp.security.lockout import LockoutService
-from idp.security.sessions import BrowserSession
-from idp.security.sessions import SessionService
 
 KINDS = ("security_key", "passkey")
 MAX_NAME = 64

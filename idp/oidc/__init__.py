@@ -82,11 +82,11 @@ def build(container: Any) -> OidcExtension:
 
 def init_app(app: Any, container: Any) -> None:
     from idp.errors import N_
+    from idp.foundation.review import ReviewItem
     from idp.oidc import server as server_mod
     from idp.oidc import views
     from idp.oidc.demo import bp as demo_bp
     from idp.oidc.pages import pages
-    from idp.security.review import ReviewItem
     from idp.web.nav import NavEntry
 
     ext = build(container)

@@ -15,9 +15,9 @@ from urllib3.util import Retry
 
 from idp.events import EventRecorder
 from idp.events import EventTag
+from idp.foundation.sessions import BrowserSession
 from idp.oidc.clients import ClientService
 from idp.oidc.tokens import TokenService
-from idp.security.sessions import BrowserSession
 
 if TYPE_CHECKING:
     from idp.stores.oidc import RedisOidcStore

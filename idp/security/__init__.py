@@ -1,1 +1,2 @@
-"""Account security: sessions, lockout, rate limits (and the security center built on them)."""
+"""The security center (sessions page, notifications, lockout, activity, the compromised-password
+wizard, organisation admins' pages) and app passwords and API tokens, built on idp.foundation."""

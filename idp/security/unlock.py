@@ -10,7 +10,6 @@ from typing import Protocol
 from itsdangerous import BadData
 from itsdangerous import URLSafeSerializer
 
-from idp.auth.passwords import Passwords
 from idp.clock import Clock
 from idp.crypto import Purpose
 from idp.crypto import derive
@@ -18,12 +17,13 @@ from idp.errors import N_
 from idp.errors import ValidationError
 from idp.events import EventRecorder
 from idp.events import EventTag
+from idp.foundation.breached import BreachedPasswordCheck
+from idp.foundation.breached import refuse_breached
+from idp.foundation.lockout import LockoutService
+from idp.foundation.passwords import Passwords
+from idp.foundation.ratelimit import RateLimiter
 from idp.model import RequestContext
 from idp.model import User
-from idp.security.breached import BreachedPasswordCheck
-from idp.security.breached import refuse_breached
-from idp.security.lockout import LockoutService
-from idp.security.ratelimit import RateLimiter
 
 UNLOCK_PATH = "/unlock/"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

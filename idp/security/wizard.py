@@ -6,23 +6,23 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from idp.auth.passwords import Passwords
 from idp.clock import Clock
 from idp.errors import N_
 from idp.errors import StoreUnavailableError
 from idp.errors import ValidationError
 from idp.events import EventRecorder
 from idp.events import EventTag
+from idp.foundation.breached import BreachedPasswordCheck
+from idp.foundation.breached import refuse_breached
+from idp.foundation.lockout import LockoutService
+from idp.foundation.passwords import Passwords
+from idp.foundation.review import ReviewItem
+from idp.foundation.sessions import BrowserSession
+from idp.foundation.sessions import SessionService
 from idp.mail import MailService
 from idp.model import RequestContext
 from idp.model import User
-from idp.security.breached import BreachedPasswordCheck
-from idp.security.breached import refuse_breached
-from idp.security.lockout import LockoutService
 from idp.security.notifications import SESSIONS_PATH
-from idp.security.review import ReviewItem
-from idp.security.sessions import BrowserSession
-from idp.security.sessions import SessionService
 
 log = logging.getLogger(__name__)
 # Shown (translated) for a review line whose status could not be read.

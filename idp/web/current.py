@@ -17,9 +17,9 @@ from flask_login import LoginManager
 from flask_login import UserMixin
 from flask_login import current_user
 
+from idp.foundation.sessions import BrowserSession
 from idp.model import RequestContext
 from idp.model import User
-from idp.security.sessions import BrowserSession
 from idp.standing import Act
 from idp.standing import may
 

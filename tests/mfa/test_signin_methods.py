@@ -88,7 +88,7 @@ def test_kauth_is_named_kauth(make_user, auth, client, services, clock):
 
 
 def test_a_session_from_before_the_methods_were_kept_reads_its_amr(app):
-    from idp.security.sessions import BrowserSession
+    from idp.foundation.sessions import BrowserSession
     from idp.web.i18n import signin_words
 
     old = BrowserSession(digest="d", user_id=1, created=0, last_seen=0, auth_time=0, expires=1, ip="", user_agent="",

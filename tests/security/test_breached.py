@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from idp.security.breached import FrequencyListCheck
-from idp.security.breached import NullCheck
+from idp.foundation.breached import FrequencyListCheck
+from idp.foundation.breached import NullCheck
 
 
 @pytest.mark.parametrize("password", ["password", "123456", "Qwerty", "dragon", "Password123!", "monkey2024", "letmein!!"])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from idp.foundation.sessions import digest_of
 from idp.model import RequestContext
-from idp.security.sessions import digest_of
 from tests.conftest import AuthActions
 from tests.conftest import csrf_of
 from tests.conftest import events

@@ -184,7 +184,7 @@ def test_steps_two_and_three_refuse_forged_forms(client, auth, make_user, servic
 
 def test_a_review_line_that_fails_says_so_and_is_logged(client, auth, make_user, services, caplog):
     from idp.errors import StoreUnavailableError
-    from idp.security.review import ReviewItem
+    from idp.foundation.review import ReviewItem
 
     def broken(user):
         raise RuntimeError("boom")

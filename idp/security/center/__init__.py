@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 from typing import Any
 
 from idp.errors import N_
+from idp.foundation.breached import BreachedPasswordCheck
+from idp.foundation.breached import FrequencyListCheck
+from idp.foundation.breached import NullCheck
+from idp.foundation.review import ReviewItem
 from idp.model import User
 from idp.security.activity import ActivityService
-from idp.security.breached import BreachedPasswordCheck
-from idp.security.breached import FrequencyListCheck
-from idp.security.breached import NullCheck
 from idp.security.center.service import SecurityCenterService
 from idp.security.notifications import NotificationService
-from idp.security.review import ReviewItem
 from idp.security.unlock import UnlockService
 from idp.security.wizard import WizardService
 from idp.stores.security import RedisNotifyThrottle

@@ -11,12 +11,12 @@ from idp.errors import NotFoundError
 from idp.errors import ValidationError
 from idp.events import EventRecorder
 from idp.events import EventTag
+from idp.foundation.lockout import LockoutService
 from idp.model import Membership
 from idp.model import Organisation
 from idp.model import RequestContext
 from idp.model import Role
 from idp.model import User
-from idp.security.lockout import LockoutService
 
 MIN_THRESHOLD = 3
 MAX_THRESHOLD = 100

@@ -10,10 +10,10 @@ from flask_babel import gettext
 from idp.crypto import Purpose
 from idp.crypto import keys_for
 from idp.errors import N_
+from idp.foundation.review import ReviewItem
 from idp.model import User
 from idp.security.credentials.service import CredentialService
 from idp.security.credentials.service import Limits
-from idp.security.review import ReviewItem
 from idp.stores.credentials import RedisCredentialFailures
 from idp.stores.credentials import SqlCredentialStore
 from idp.stores.redis import Keys

@@ -20,6 +20,7 @@ from idp.errors import ValidationError
 from idp.events import EventRecorder
 from idp.events import EventTag
 from idp.events import Product
+from idp.foundation.ratelimit import RateLimiter
 from idp.mail import MailService
 from idp.model import RequestContext
 from idp.model import User
@@ -28,7 +29,6 @@ from idp.security.credentials.formats import new_api_token
 from idp.security.credentials.formats import new_app_password
 from idp.security.credentials.formats import normalise_app_password
 from idp.security.credentials.formats import well_formed_token
-from idp.security.ratelimit import RateLimiter
 from idp.standing import Act
 from idp.standing import may
 from idp.standing import standing

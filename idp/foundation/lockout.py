@@ -10,10 +10,10 @@ from idp.clock import Clock
 from idp.events import EventRecorder
 from idp.events import EventTag
 from idp.events import Product
+from idp.foundation.ratelimit import Hold
 from idp.mail import MailService
 from idp.model import RequestContext
 from idp.model import User
-from idp.security.ratelimit import Hold
 
 
 class FailureCounter(Protocol):
