@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,7 +30,10 @@ ROOT = HERE.parent.parent
 PY = ROOT / ".venv" / "bin" / "python"
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-SCENARIOS = ["discovery", "jwks", "client_credentials", "refresh", "userinfo", "introspection"]
+SCENARIOS = ["discovery", "jwks", "client_credentials", "refresh", "userinfo", "introspection", "authorize"]
+# The peer's in-memory adapter has no signed-in session to replay: the authorization endpoint is
+# measured on this service alone (before/after a change).
+OURS_ONLY = {"authorize"}
 
 
 def wait_for(url: str, seconds: float = 60) -> None:
@@ -78,12 +82,35 @@ def paths_of(url: str) -> dict[str, str]:
     }
 
 
+def authorize_gives_a_code(url: str, data: dict[str, object]) -> None:
+    """The scenario measures nothing unless the session is accepted and a code comes back."""
+    lua = (HERE / "load.lua").read_text()
+    query = re.search(r'local authorize = "([^"]+)"\s*\.\. "([^"]+)"\s*\.\. "([^"]+)"', lua)
+    path = "".join(query.groups())  # type: ignore[union-attr]
+
+    class Keep(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    opener = urllib.request.build_opener(Keep)
+    request = urllib.request.Request(url + path, headers={"Cookie": str(data["session_cookie"])})
+    try:
+        opener.open(request, timeout=10)
+        location = ""
+    except urllib.error.HTTPError as answer:
+        location = answer.headers.get("Location", "")
+    if "code=" not in location:
+        raise SystemExit(f"the authorize scenario is broken: {location or 'no redirect'}")
+
+
 def run_all(url: str, tokens: str, args: argparse.Namespace, only: list[str] | None = None
             ) -> dict[str, dict[str, float]]:
     data = json.loads(Path(tokens).read_text())
     auth = {"RP_AUTH": basic(data["rp"]), "SERVICE_AUTH": basic(data["service"])}
     paths = paths_of(url)
     wanted = [s for s in args.scenario or SCENARIOS if only is None or s in only]
+    if "authorize" in wanted:
+        authorize_gives_a_code(url, data)
     return {s: wrk(url, s, tokens, paths, auth, args) for s in wanted}
 
 
@@ -138,7 +165,7 @@ def peer(args: argparse.Namespace, work: Path, *, jwt: bool = False) -> dict[str
         wait_for(f"http://127.0.0.1:{port}/.well-known/openid-configuration", 120)
         if jwt:
             return run_all(f"http://127.0.0.1:{port}", tokens, args, only=["client_credentials"])
-        return run_all(f"http://127.0.0.1:{port}", tokens, args)
+        return run_all(f"http://127.0.0.1:{port}", tokens, args, only=[s for s in SCENARIOS if s not in OURS_ONLY])
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

@@ -1,5 +1,6 @@
 """Seeds the service under test for the benchmark: clients, a person, an access token and N
-refresh tokens, written as JSON (the same shape node/server.mjs writes)."""
+refresh tokens, written as JSON (the same shape node/server.mjs writes), and for this service a
+signed-in browser session (its cookie) for the authorization endpoint's scenario."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import sys
 
 from idp.container import Container
+from idp.model import RequestContext
 from idp.oidc import build
 from idp.oidc.tokens import GrantContext
 from idp.settings import load_settings
@@ -18,7 +20,8 @@ def main(path: str, count: int) -> None:
     upgrade(settings.database_url)
     container = Container.build(settings)
     oidc = build(container)
-    rp, rp_secret = oidc.clients.create("Bench RP", client_id="bench-rp", redirect_uris=["https://rp.example/cb"])
+    rp, rp_secret = oidc.clients.create("Bench RP", client_id="bench-rp", redirect_uris=["https://rp.example/cb"],
+                                        skip_consent=True)
     _service, service_secret = oidc.clients.create("Bench service", kind="service", client_id="bench-service",
                                                   scopes=["reports"])
     user = container.accounts.create_user("bench@example.com", None, display_name="Bench Person")
@@ -31,9 +34,13 @@ def main(path: str, count: int) -> None:
         token, row = oidc.tokens.new_refresh(ctx, "seeded", 0)
         oidc.tokens.refresh_tokens.add(**row)
         refresh.append(token)
+    # The browser the authorization scenario plays: signed in, on the same address as wrk.
+    browser = RequestContext(ip="127.0.0.1", user_agent="wrk")
+    session_id, _ = container.sessions.create(user.id, browser, amr=["pwd"], methods=["password"])
     with open(path, "w") as fh:
         json.dump({"access_token": access, "refresh_tokens": refresh, "rp": ["bench-rp", rp_secret],
-                   "service": ["bench-service", service_secret]}, fh)
+                   "service": ["bench-service", service_secret],
+                   "session_cookie": f"{settings.session_cookie}={session_id}"}, fh)
     container.close()
 
 
