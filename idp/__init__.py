@@ -29,15 +29,20 @@ FEATURES = (
 def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     """The application factory; `build` passes test doubles (clock, mailer) to the container."""
     from idp import logs
+    from idp.account import profile
+    from idp.account import profile_views
+    from idp.account.profile_views import bp as profile_bp
     from idp.account.views import bp as account_bp
     from idp.auth.views import bp as auth_bp
     from idp.container import Container
     from idp.container import resource_dir
+    from idp.errors import N_
     from idp.web import current
     from idp.web import i18n
     from idp.web import plumbing
     from idp.web.csrf import SameOriginCSRF
     from idp.web.health import bp as health_bp
+    from idp.web.nav import NavEntry
 
     settings = settings or load_settings()
     if not settings.testing:
@@ -71,6 +76,8 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     container = Container.build(settings, **build)
     app.extensions["idp"] = container
 
+    # Before the CSRF check, which is the first to read a form.
+    app.before_request(plumbing.apply_upload_limit)
     SameOriginCSRF(app)
     current.init_login(app)
     i18n.init_app(app, str(resource_dir("translations")), settings.default_locale)
@@ -80,6 +87,13 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(profile_bp)
+    app.jinja_env.globals["picture_url"] = profile_views.picture_url
+    app.add_template_filter(profile.initials, "initials")
+    container.nav.append(NavEntry(
+        N_("Your profile"), "profile.profile", order=1, sections=("profile",),
+        description=N_("Your name, your picture, and the language and time zone of your pages and e-mails."),
+    ))
     _init_features(app, container)
     container.nav.sort(key=lambda entry: entry.order)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from idp import metrics
+from idp.account.profile import ProfileService
 from idp.account.service import AccountService
 from idp.auth.factors import Alternative
 from idp.auth.factors import FactorRegistry
@@ -34,6 +35,7 @@ from idp.mail import OutboxWorker
 from idp.mail import SmtpMailer
 from idp.settings import Settings
 from idp.stores import redis as redis_store
+from idp.stores.avatars import SqlAvatarStore
 from idp.stores.counters import RedisFailureCounter
 from idp.stores.counters import RedisRateLimiter
 from idp.stores.db import Database
@@ -83,6 +85,7 @@ class Container:
     factors: FactorRegistry
     signin: SignInService
     accounts: AccountService
+    profiles: ProfileService
     users: SqlUserStore
     secrets: SecretBox
     alternatives: list[Alternative] = field(default_factory=list)
@@ -157,6 +160,7 @@ class Container:
             settings=settings, clock=clock, db=db, redis=client, events=events, passwords=passwords,
             mail=mail, outbox=outbox, sessions=sessions, lockout=lockout, ratelimit=ratelimit,
             factors=factors, signin=signin, accounts=accounts, users=users,
+            profiles=ProfileService(users, SqlAvatarStore(db), events, clock),
             secrets=SecretBox(_encryption_keys(settings)),
         )
 

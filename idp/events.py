@@ -36,6 +36,9 @@ class EventTag(enum.StrEnum):
     ORG_MEMBER_SET = "account:organisation:member_set"
     REAUTH_SUCCEEDED = "account:reauth:succeeded"
     REAUTH_FAILED = "account:reauth:failed"
+    PROFILE_UPDATED = "account:profile:updated"
+    AVATAR_CHANGED = "account:avatar:changed"
+    AVATAR_REMOVED = "account:avatar:removed"
 
     # -- second factors (idp.mfa) ----------------------------------------------------
     MFA_TOTP_ADDED = "mfa:totp:added"

@@ -35,6 +35,12 @@ class User:
     updated_at: dt.datetime
     # IANA time zone its pages and mail write moments in; None: UTC.
     timezone: str | None = None
+    # The profile's names (OpenID given_name, family_name); display_name follows them unless the
+    # person wrote another.
+    given_name: str | None = None
+    family_name: str | None = None
+    # Bumped at each new picture, part of its address (cached for ever); None: no picture.
+    avatar_version: int | None = None
 
     @property
     def is_active(self) -> bool:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import RadioField
 from wtforms import SelectChoice
 from wtforms import SelectField
+from wtforms import StringField
 from wtforms.validators import InputRequired
 
 from idp.words import TIMEZONES
@@ -33,3 +35,28 @@ class TimezoneForm(FlaskForm):  # type: ignore[misc]
         # An unknown value gets the service's own message (AccountService.set_timezone).
         validate_choice=False,
     )
+
+
+class NamesForm(FlaskForm):  # type: ignore[misc]
+    """First and last names, and the name shown (which follows them unless the person writes another)."""
+
+    # Lengths are the service's rule (idp.account.profile), with its own messages.
+    given_name = StringField(_l("First name"), render_kw={"autocomplete": "given-name"})
+    family_name = StringField(_l("Last name"), render_kw={"autocomplete": "family-name"})
+    display_name = StringField(
+        _l("Name shown"), description=_l("Leave it empty to show your first and last names."),
+        render_kw={"autocomplete": "nickname"},
+    )
+
+
+class PictureForm(FlaskForm):  # type: ignore[misc]
+    """A new picture; the service decodes and checks it (idp.account.avatars)."""
+
+    picture = FileField(
+        _l("Picture"), description=_l("JPEG, PNG or WebP, 5 MB at most; 210 × 210 pixels or more looks sharp."),
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+    )
+
+
+class RemovePictureForm(FlaskForm):  # type: ignore[misc]
+    """Remove the picture: the form carries only its CSRF token."""

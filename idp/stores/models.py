@@ -10,6 +10,7 @@ from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
+from sqlalchemy import LargeBinary
 from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Text
@@ -47,6 +48,9 @@ class UserRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     locale: Mapped[str | None] = mapped_column(String(8))
     timezone: Mapped[str | None] = mapped_column(String(64))
+    given_name: Mapped[str | None] = mapped_column(String(100))
+    family_name: Mapped[str | None] = mapped_column(String(100))
+    avatar_version: Mapped[int | None] = mapped_column(Integer)
     lockout_threshold: Mapped[int] = mapped_column(Integer, default=10)
     locked_at: Mapped[dt.datetime | None]
     password_changed_at: Mapped[dt.datetime | None]
@@ -61,6 +65,18 @@ class OrganisationRow(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime]
+
+
+class AvatarRow(Base):
+    """A person's picture, re-encoded at the sizes the pages use: in SQL, so every host serves it."""
+
+    __tablename__ = "avatars"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    small: Mapped[bytes] = mapped_column(LargeBinary)
+    large: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[dt.datetime]
 
 
 class MembershipRow(Base):

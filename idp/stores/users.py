@@ -42,6 +42,9 @@ def _user(row: UserRow) -> User:
         created_at=row.created_at,
         updated_at=row.updated_at,
         timezone=row.timezone,
+        given_name=row.given_name,
+        family_name=row.family_name,
+        avatar_version=row.avatar_version,
     )
 
 
@@ -142,6 +145,11 @@ class SqlUserStore:
 
     def set_timezone(self, user_id: int, timezone: str | None, now: dt.datetime) -> User:
         return self._update(user_id, now, timezone=timezone)
+
+    def set_names(
+        self, user_id: int, *, given_name: str | None, family_name: str | None, display_name: str, now: dt.datetime
+    ) -> User:
+        return self._update(user_id, now, given_name=given_name, family_name=family_name, display_name=display_name)
 
     def set_lockout_threshold(self, user_id: int, threshold: int, now: dt.datetime) -> User:
         return self._update(user_id, now, lockout_threshold=threshold)

@@ -69,6 +69,17 @@ def error_response(status: int, code: str, title: str, message: str, **headers: 
     return response
 
 
+# Endpoints that take an upload larger than MAX_CONTENT_LENGTH, and their own bound (set by the
+# view's module). Applied before the CSRF check reads the form.
+UPLOAD_LIMITS: dict[str, int] = {}
+
+
+def apply_upload_limit() -> None:
+    limit = UPLOAD_LIMITS.get(request.endpoint or "")
+    if limit:
+        request.max_content_length = limit
+
+
 def init_app(app: Flask) -> None:
     app.before_request(_begin)
     app.after_request(_finish)

@@ -18,8 +18,8 @@ def person(client, auth, make_user):
 
 
 def _choose(client, language, **extra):
-    token = csrf_of(client.get("/").get_data(as_text=True))
-    return client.post("/account/language", data={"csrf_token": token, **({"language": language} if language else {}), **extra})
+    token = csrf_of(client.get("/profile").get_data(as_text=True))
+    return client.post("/profile/language", data={"csrf_token": token, **({"language": language} if language else {}), **extra})
 
 
 @pytest.mark.parametrize("path", ["/?lang=fr", "/security/?lang=fr", "/security/activity/?lang=fr", "/login?lang=fr"])
@@ -33,19 +33,19 @@ def test_a_language_link_changes_only_this_browser(client, services, person, pat
     assert after.locale == "en" and after.updated_at == before.updated_at
 
 
-def test_the_account_page_offers_the_language_with_the_current_one_chosen(client, person):
-    html = client.get("/").get_data(as_text=True)
-    assert 'action="/account/language"' in html and 'name="csrf_token"' in html
+def test_the_profile_offers_the_language_with_the_current_one_chosen(client, person):
+    html = client.get("/profile").get_data(as_text=True)
+    assert 'action="/profile/language"' in html and 'name="csrf_token"' in html
     assert re.search(r'<input checked [^>]*value="en"', html) and not re.search(r'<input checked [^>]*value="fr"', html)
 
 
 def test_choosing_a_language_keeps_it_on_the_account_and_its_mail(client, auth, services, person):
     response = _choose(client, "fr")
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/profile"
     assert services.accounts.user(person.id).locale == "fr"
     assert client.get_cookie("idp_lang").value == "fr"
-    page = client.get("/").get_data(as_text=True)
-    assert "Vos pages et vos e-mails sont désormais en français." in page and "Bonjour" in page
+    page = client.get("/profile").get_data(as_text=True)
+    assert "Vos pages et vos e-mails sont désormais en français." in page and "Votre profil" in page
     # Mail follows the account: a failed sign-in is told in French.
     auth.logout()
     auth.identify(person.email)
@@ -64,7 +64,7 @@ def test_a_bad_choice_is_refused_with_a_message_and_changes_nothing(client, serv
 
 
 def test_without_the_csrf_token_nothing_changes(client, services, person):
-    response = client.post("/account/language", data={"language": "fr"})
+    response = client.post("/profile/language", data={"language": "fr"})
     assert response.status_code == 400
     assert "This form has expired" in response.get_data(as_text=True)
     assert services.accounts.user(person.id).locale == "en"
@@ -73,6 +73,6 @@ def test_without_the_csrf_token_nothing_changes(client, services, person):
 def test_signed_out_the_form_sends_to_the_sign_in_page(client, services, make_user):
     person = make_user(locale="en")
     token = csrf_of(client.get("/login").get_data(as_text=True))
-    response = client.post("/account/language", data={"csrf_token": token, "language": "fr"})
+    response = client.post("/profile/language", data={"csrf_token": token, "language": "fr"})
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     assert services.accounts.user(person.id).locale == "en"

@@ -20,14 +20,14 @@ def person(client, auth, make_user):
 
 
 def _choose(client, zone, **extra):
-    token = csrf_of(client.get("/").get_data(as_text=True))
-    return client.post("/account/timezone", data={"csrf_token": token, **({"timezone": zone} if zone is not None else {}),
+    token = csrf_of(client.get("/profile").get_data(as_text=True))
+    return client.post("/profile/timezone", data={"csrf_token": token, **({"timezone": zone} if zone is not None else {}),
                                                    **extra})
 
 
-def test_the_account_page_offers_the_time_zones_with_utc_chosen(client, person):
-    html = client.get("/").get_data(as_text=True)
-    assert 'action="/account/timezone"' in html
+def test_the_profile_offers_the_time_zones_with_utc_chosen(client, person):
+    html = client.get("/profile").get_data(as_text=True)
+    assert 'action="/profile/timezone"' in html
     assert re.search(r'<option selected value="UTC">UTC</option>', html)
     assert '<option value="Europe/Zurich">Europe/Zurich</option>' in html
     assert '<option value="America/New_York">America/New York</option>' in html
@@ -35,9 +35,9 @@ def test_the_account_page_offers_the_time_zones_with_utc_chosen(client, person):
 
 def test_choosing_a_time_zone_keeps_it_and_writes_pages_and_mail_in_it(client, services, person, clock):
     response = _choose(client, "Europe/Zurich")
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/profile"
     assert services.accounts.user(person.id).timezone == "Europe/Zurich"
-    home = client.get("/").get_data(as_text=True)
+    home = client.get("/profile").get_data(as_text=True)
     assert "Dates and times are now shown in Europe/Zurich." in home
     assert re.search(r'<option selected value="Europe/Zurich">', home)
     # The clock of the tests stands at a known UTC moment: the sessions page says it in CET/CEST.
@@ -71,11 +71,11 @@ def test_a_bad_choice_is_refused_with_a_message_and_changes_nothing(client, serv
 
 
 def test_a_forged_form_changes_nothing(client, services, person):
-    response = client.post("/account/timezone", data={"csrf_token": "forged", "timezone": "Asia/Tokyo"})
+    response = client.post("/profile/timezone", data={"csrf_token": "forged", "timezone": "Asia/Tokyo"})
     assert response.status_code == 400
     assert services.accounts.user(person.id).timezone is None
 
 
 def test_a_get_changes_nothing(client, services, person):
-    assert client.get("/account/timezone?timezone=Asia/Tokyo").status_code == 405
+    assert client.get("/profile/timezone?timezone=Asia/Tokyo").status_code == 405
     assert services.accounts.user(person.id).timezone is None

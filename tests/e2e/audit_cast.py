@@ -112,6 +112,17 @@ def _application(services: Any, user: Any) -> dict[str, str]:
             "authorize_error": "/oauth/authorize?" + urlencode({"client_id": "no-such-application"})}
 
 
+def portrait() -> bytes:
+    """A 300 x 300 PNG: the picture the header and the profile show."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (300, 300), (38, 84, 160)).save(out, "PNG")
+    return out.getvalue()
+
+
 def make_cast(services: Any, client: Any, clock: Any, make_user: Any) -> Cast:
     """Everything made through the services (and one device through the kAuth API), as if done
     on the pages; a second session signed in from another browser first."""
@@ -130,6 +141,8 @@ def make_cast(services: Any, client: Any, clock: Any, make_user: Any) -> Cast:
     ids |= _organisation(services, user, services.users.get(member.id))
     ids["unlock"] = _locked(services, services.users.get(member.id))
     ids |= _application(services, user)
+    services.profiles.set_names(user, given_name="Ada", family_name="Lovelace", display_name="", ctx=CTX)
+    services.profiles.set_picture(user, portrait(), ctx=CTX)
     cast = Cast(person, phone, ids)
     cast.credentials(services)
     return cast

@@ -170,7 +170,8 @@ http {{
     ssl_certificate {cert};
     ssl_certificate_key {key};
     ssl_protocols TLSv1.2 TLSv1.3;
-    client_max_body_size 2m;
+    # The profile picture takes up to 5 MB; every other form is held to 1 MB by the service itself.
+    client_max_body_size 6m;
     location / {{
       proxy_pass http://idp;
       proxy_http_version 1.1;
