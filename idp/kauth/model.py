@@ -46,3 +46,8 @@ class Challenge:
 
     def expired(self, now_ms: int) -> bool:
         return self.status == "pending" and now_ms >= self.expires_ms
+
+
+def epoch_ms(when: dt.datetime) -> int:
+    """A moment as the milliseconds since the epoch that challenges and enrolments keep."""
+    return int(when.timestamp() * 1000)
