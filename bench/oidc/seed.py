@@ -8,7 +8,7 @@ import sys
 
 from idp.container import Container
 from idp.oidc import build
-from idp.oidc.tokens import GrantContext
+from idp.oidc.rules.grant import GrantContext
 from idp.settings import load_settings
 from idp.stores.migrate import upgrade
 
