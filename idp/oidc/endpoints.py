@@ -10,10 +10,10 @@ from typing import ClassVar
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
-from idp.events import EventTag
+from idp.model import User
 from idp.oidc.records import RefreshRecord
-from idp.standing import Act
-from idp.standing import may
+from idp.oidc.rules import introspection
+from idp.oidc.rules.events import revoked_event
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
@@ -27,6 +27,7 @@ class FoundToken:
     claims: dict[str, Any] | None = None
     record: RefreshRecord | None = None
     live: bool = True
+    user: User | None = None  # a refresh token's person, once read
 
     def check_client(self, client: Any) -> bool:
         return bool(self.client_id == client.client_id)
@@ -36,12 +37,6 @@ class FoundToken:
 
     def is_revoked(self) -> bool:
         return not self.live
-
-
-def access_token_introspection(claims: dict[str, Any]) -> dict[str, Any]:
-    """The introspection answer (RFC 7662) for a live access token's claims."""
-    out = {k: claims[k] for k in ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "jti") if k in claims}
-    return out | {"active": True, "token_type": "Bearer"}
 
 
 def _find(server: Any, token: str, hint: str | None) -> FoundToken | None:
@@ -77,34 +72,33 @@ class IdpRevocationEndpoint(RevocationEndpoint):  # type: ignore[misc]
         elif token.record is not None:
             service.tokens.revoke_family(token.record.family)
             user_id = token.record.user_id
-        service.events.record_event(
-            EventTag.OIDC_TOKEN_REVOKED, ctx=self.server.request_context(), user_id=user_id,
-            product=token.client_id, details={"what": token.kind},
-        )
+        event = revoked_event(token.kind, token.client_id, user_id)
+        service.events.record_event(event.tag, ctx=self.server.request_context(), **event.fields())
 
 
 class IdpIntrospectionEndpoint(IntrospectionEndpoint):  # type: ignore[misc]
-    """A client may introspect the tokens issued to it; a service client (a resource server)
-    may introspect any access token."""
+    """The rules of `rules.introspection`: a client may introspect the tokens issued to it; a
+    service client (a resource server) may introspect any access token; a token is active while
+    its account may act."""
 
     CLIENT_AUTH_METHODS: ClassVar[list[str]] = AUTH_METHODS
+    SUPPORTED_TOKEN_TYPES: ClassVar[tuple[str, ...]] = introspection.TOKEN_TYPE_HINTS
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> FoundToken | None:
         found = _find(self.server, token_string, token_type_hint)
-        if found is None or not self._account_may(found):
+        if found is None or not self._active(found):
             return None  # inactive
         return found
 
-    def _account_may(self, token: FoundToken) -> bool:
-        """A person's token is active only while the account may use it (idp.standing); a
-        service's token (no auth_time) speaks for no account."""
+    def _active(self, token: FoundToken) -> bool:
         service = self.server.oidc
         if token.claims is not None:
-            if "auth_time" not in token.claims:
-                return True
-            return may(service.subjects.by_subject(str(token.claims.get("sub"))), Act.ACCESS_TOKEN)
+            person = introspection.speaks_for_a_person(token.claims)
+            user = service.subjects.by_subject(str(token.claims.get("sub"))) if person else None
+            return introspection.access_token_active(token.claims, user)
         assert token.record is not None  # noqa: S101 - a FoundToken has claims or a record
-        return may(service.users.get(token.record.user_id), Act.REFRESH_TOKEN)
+        token.user = service.users.get(token.record.user_id)
+        return introspection.refresh_token_active(token.record, token.user, service.clock.now())
 
     def authenticate_token(self, request: Any, client: Any) -> FoundToken | None:
         self.check_params(request, client)
@@ -114,19 +108,10 @@ class IdpIntrospectionEndpoint(IntrospectionEndpoint):  # type: ignore[misc]
         return None
 
     def check_permission(self, token: FoundToken, client: Any, request: Any) -> bool:
-        if token.client_id == client.client_id:
-            return True
-        return token.kind == "access_token" and client.record.kind == "service"
+        return introspection.may_introspect(token.kind, token.client_id, client.record)
 
     def introspect_token(self, token: FoundToken) -> dict[str, Any]:
         if token.claims is not None:
-            return access_token_introspection(token.claims)
-        record = token.record
-        assert record is not None  # noqa: S101 - a FoundToken has claims or a record
-        user = self.server.oidc.users.get(record.user_id)
-        return {
-            "active": True, "scope": record.scope, "client_id": record.client_id,
-            "sub": user.subject if user else None, "exp": int(record.expires_at.timestamp()),
-            "iat": int(record.created_at.timestamp()), "iss": self.server.oidc.issuer,
-            "token_type": "refresh_token",
-        }
+            return introspection.access_token_answer(token.claims)
+        assert token.record is not None  # noqa: S101 - a FoundToken has claims or a record
+        return introspection.refresh_token_answer(token.record, token.user, self.server.oidc.issuer)

@@ -4,11 +4,12 @@ of the ASGI application without Flask or Authlib's request machinery.
 It answers discovery and JWKS, userinfo with a Bearer header, introspection of access tokens,
 and the client credentials and refresh token grants with client_secret_basic. It only ever
 answers what the reference implementation (the Flask views on Authlib) would answer with
-success, built by the same services: the same token bodies (`TokenService`), claims, event rows
-and introspection answers. Anything else, an error, a cache it would have to fill from the
-database, a parameter it does not know, goes to the reference implementation untouched:
-`handle()` returns None before it has changed anything. So every error response, and every rule
-about reuse and revocation, has one implementation.
+success, and decides it with the same pure rules (`idp.oidc.rules`: claims, token bodies,
+refresh standing, introspection answers, event rows) and the same signing service; only its
+reads, writes and replies are its own. Anything else, an error, a cache it would have to fill
+from the database, a parameter it does not know, goes to the reference implementation
+untouched: `handle()` returns None before it has changed anything. So every error response,
+and every rule about reuse and revocation, has one implementation.
 
 Storage goes through an async store (PostgreSQL and Redis); RSA signatures, which release the
 GIL, run in a small thread pool so the event loop keeps serving while a key signs.
@@ -31,21 +32,19 @@ from authlib.common.security import is_secure_transport
 from werkzeug.datastructures import Authorization
 
 from idp.events import EventRecorder
-from idp.events import EventTag
 from idp.model import Event
 from idp.model import RequestContext
-from idp.oidc import claims as claims_mod
 from idp.oidc.discovery import discovery_document
-from idp.oidc.endpoints import access_token_introspection
 from idp.oidc.keys import JWKS_MAX_AGE
 from idp.oidc.models import Client
-from idp.oidc.tokens import GrantContext
+from idp.oidc.rules import access as access_rules
+from idp.oidc.rules import bodies
+from idp.oidc.rules import grant as grant_rules
+from idp.oidc.rules import introspection
+from idp.oidc.rules import refresh as refresh_rules
+from idp.oidc.rules.events import TokenEvent
+from idp.oidc.rules.events import token_event
 from idp.oidc.tokens import digest
-from idp.oidc.tokens import narrowed_scope
-from idp.oidc.tokens import token_event_details
-from idp.oidc.tokens import wants_refresh
-from idp.standing import Act
-from idp.standing import may
 
 if TYPE_CHECKING:
     from idp.oidc import OidcExtension
@@ -252,13 +251,11 @@ class FastLane:
         if auth is None or auth.type != "bearer" or not auth.token:
             return None
         body = await self._access_claims(auth.token)
-        if body is None or "openid" not in str(body.get("scope", "")).split():
+        if body is None or not access_rules.userinfo_allowed(body):
             return None
         assert self.store is not None  # noqa: S101 - checked by handle()
-        user = await self.store.user_by_subject(str(body.get("sub")))
-        if user is None or not may(user, Act.ACCESS_TOKEN):
-            return None
-        return _json(claims_mod.released(user, str(body.get("scope", "")), body.get("userinfo_claims")))
+        claims = access_rules.userinfo(body, await self.store.user_by_subject(str(body.get("sub"))))
+        return None if claims is None else _json(claims)
 
     def _client(self, request: LaneRequest, grant_type: str | None) -> Client | None:
         """A confidential or service client authenticated with client_secret_basic, from the
@@ -283,22 +280,23 @@ class FastLane:
 
     async def _introspect(self, request: LaneRequest) -> Reply | None:
         form = request.form({"token", "token_type_hint"})
-        if form is None or "token" not in form or form.get("token_type_hint", "access_token") not in (
-                "access_token", "refresh_token"):
+        hints = introspection.TOKEN_TYPE_HINTS
+        if form is None or "token" not in form or form.get("token_type_hint", "access_token") not in hints:
             return None
         client = self._client(request, None)
         if client is None:
             return None
         claims = await self._access_claims(form["token"])
-        if claims is None:
+        if claims is None or not introspection.may_introspect("access_token", str(claims.get("client_id")),
+                                                                client.record):
             return None
-        if claims.get("client_id") != client.client_id and client.record.kind != "service":
-            return None
-        if "auth_time" in claims:  # a person's token: active only while the account may use it
+        user = None
+        if introspection.speaks_for_a_person(claims):
             assert self.store is not None  # noqa: S101 - checked by handle()
-            if not may(await self.store.user_by_subject(str(claims.get("sub"))), Act.ACCESS_TOKEN):
-                return None  # the views answer (inactive)
-        return _json(access_token_introspection(claims))
+            user = await self.store.user_by_subject(str(claims.get("sub")))
+        if not introspection.access_token_active(claims, user):
+            return None  # the views answer (inactive)
+        return _json(introspection.access_token_answer(claims))
 
     # -- tokens that are issued ---------------------------------------------------------------
 
@@ -313,10 +311,10 @@ class FastLane:
             return await self._refresh(request, form["refresh_token"], form.get("scope"))
         return None
 
-    async def _record(self, values: dict[str, Any]) -> None:
+    async def _record(self, request: LaneRequest, event: TokenEvent) -> None:
         assert self.store is not None  # noqa: S101 - checked by handle()
-        event_id = await self.store.add_event(values)
-        await self._notify(event_id, values)
+        values = self.events.values(event.tag, ctx=request.context, **event.fields())
+        await self._notify(await self.store.add_event(values), values)
 
     async def _notify(self, event_id: int, values: dict[str, Any]) -> None:
         """Log the event and tell its subscribers, as `record_event` does (in a thread: a
@@ -334,14 +332,11 @@ class FastLane:
         requested = form.get("scope")
         if requested is not None and not set(requested.split()) <= set(client.record.scopes):
             return None
-        ctx = GrantContext(client=client.record, user=None, scope=client.service_scope(requested))
-        access, jti, exp, lifetime = await self._sign(self.tokens.access_token, ctx)
-        issued = self.tokens.issued(ctx, access, jti, exp, lifetime)
-        await self._record(self.events.values(
-            EventTag.OIDC_TOKEN_ISSUED, ctx=request.context, product=client.client_id,
-            details=token_event_details("client_credentials", ctx.scope, refresh_token=False),
-        ))
-        return _json(issued.response)
+        ctx = grant_rules.for_service(client.record, requested)
+        access, _jti, _exp, lifetime = await self._sign(self.tokens.access_token, ctx)
+        await self._record(request, token_event("client_credentials", ctx, refresh_token=False))
+        return _json(bodies.token_response(ctx, access_token=access, expires_in=lifetime, refresh_token=None,
+                                           id_token=None))
 
     async def _refresh(self, request: LaneRequest, token: str, requested: str | None) -> Reply | None:
         client = self._client(request, "refresh_token")
@@ -352,30 +347,20 @@ class FastLane:
         if found is None:
             return None
         record, user = found
-        if record.client_id != client.client_id or not self.tokens.is_live(record) or not may(user, Act.REFRESH_TOKEN):
-            return None
-        scope = narrowed_scope(record.scope, requested)
-        if scope is None:
-            return None  # asks for a scope not granted: invalid_scope
-        # As the views: a narrower scope is for the access and ID tokens, the successor keeps the grant's.
-        ctx = GrantContext(
-            client=client.record, user=user, scope=scope, auth_time=record.auth_time, acr=record.acr,
-            amr=record.amr, sid=record.sid, claims=record.claims, family=record.family, granted=record.scope,
-        )
+        scope = refresh_rules.check(record, client.client_id, user, requested, self.tokens.clock.now())
+        if isinstance(scope, refresh_rules.Refusal):
+            return None  # the views refuse it (and handle a reuse)
+        ctx = grant_rules.refreshed(client.record, user, record, scope)
         access, jti, exp, lifetime = await self._sign(self.tokens.access_token, ctx)
-        issued = self.tokens.issued(ctx, access, jti, exp, lifetime)
-        new_row = None
-        if wants_refresh(client.record, ctx.grant_scope):
+        refresh, new_row = None, None
+        if bodies.wants_refresh(client.record, ctx.grant_scope):
             refresh, new_row = self.tokens.new_refresh(ctx, jti, exp)
-            issued.response["refresh_token"] = refresh
-        if "openid" in ctx.scope.split():
-            issued.response["id_token"] = await self._sign(self.tokens.id_token, ctx, access)
-        event = self.events.values(
-            EventTag.OIDC_TOKEN_REFRESHED, ctx=request.context, user_id=user.id, product=client.client_id,
-            details=token_event_details("refresh_token", ctx.scope, refresh_token=new_row is not None),
-        )
-        done = await self.store.rotate(record.id, self.tokens.clock.now(), new_row, event)
+        id_token = await self._sign(self.tokens.id_token, ctx, access) if bodies.wants_id_token(ctx) else None
+        event = token_event("refresh_token", ctx, refresh_token=new_row is not None)
+        values = self.events.values(event.tag, ctx=request.context, **event.fields())
+        done = await self.store.rotate(record.id, self.tokens.clock.now(), new_row, values)
         if done is None:
             return None  # spent or revoked meanwhile: reuse, which the reference handles
-        await self._notify(done[1], event)
-        return _json(issued.response)
+        await self._notify(done[1], values)
+        return _json(bodies.token_response(ctx, access_token=access, expires_in=lifetime, refresh_token=refresh,
+                                           id_token=id_token))

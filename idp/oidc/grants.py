@@ -15,7 +15,6 @@ from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
-from authlib.oidc.core import OpenIDToken
 
 from idp.oidc import claims as claims_mod
 from idp.oidc.authorize import request_object
@@ -24,10 +23,11 @@ from idp.oidc.models import AuthorizationCode
 from idp.oidc.models import Client
 from idp.oidc.models import EndUser
 from idp.oidc.records import RefreshRecord
-from idp.oidc.tokens import GrantContext
+from idp.oidc.rules import grant as grant_rules
+from idp.oidc.rules import refresh as refresh_rules
+from idp.oidc.rules.bodies import wants_refresh
+from idp.oidc.rules.grant import GrantContext
 from idp.oidc.tokens import Issued
-from idp.oidc.tokens import narrowed_scope
-from idp.oidc.tokens import wants_refresh
 from idp.standing import Act
 from idp.standing import may
 
@@ -90,29 +90,15 @@ class AuthorizationRequestChecks:
 
 
 class IdpOpenIDCode(OpenIDCode):  # type: ignore[misc]
-    """ID tokens for the code flow, built by the token service (explicit kid, sid, acr/amr,
-    scope claims left to userinfo). Nonces are the relying party's to check: none is required."""
+    """The OpenID checks of the authorization request (prompt, nonce). Nonces are the relying
+    party's to check: none is required. The ID token is already in the token response, built
+    by `TokenService.issue` as the fast lane builds it (`rules.bodies`), so Authlib adds none."""
 
     def exists_nonce(self, nonce: str, request: Any) -> bool:
         return False
 
-    def encode_id_token(self, token: dict[str, Any], request: Any) -> str:
-        ctx: GrantContext = request.grant_context
-        return _oidc_of(request).tokens.id_token(ctx, token.get("access_token"))  # type: ignore[no-any-return]
-
-
-class RefreshIDToken(OpenIDToken):  # type: ignore[misc]
-    """A fresh ID token on refresh, keeping the original auth_time, sub, aud and azp (no nonce)."""
-
-    def encode_id_token(self, token: dict[str, Any], request: Any) -> str:
-        return IdpOpenIDCode.encode_id_token(self, token, request)
-
-    def __call__(self, grant: Any) -> None:
-        grant.register_hook("after_create_token_response", self.process_token)
-
-
-def _oidc_of(request: Any) -> Any:
-    return request.oidc_service
+    def process_token(self, grant: Any, response: Any) -> Any:
+        return response[1]
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
@@ -172,7 +158,6 @@ def _issue(grant: Any, ctx: GrantContext) -> dict[str, Any]:
     issued: Issued = service.tokens.issue(ctx, with_refresh=wants_refresh(ctx.client, ctx.grant_scope))
     grant.request.grant_context = ctx
     grant.request.issued = issued
-    grant.request.oidc_service = service
     return issued.response
 
 
@@ -196,28 +181,25 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
 
+    # The rules of `rules.refresh`, in its order (token, scope, account), each at the Authlib
+    # hook that asks it; any refusal but the scope's is invalid_grant.
+
     def authenticate_refresh_token(self, refresh_token: str) -> Any:
         service = _oidc(self)
         record = service.tokens.find_refresh(refresh_token)
-        client: Client = self.request.client
-        if record is None or record.client_id != client.client_id:
-            return None
-        if record.used_at is not None and record.revoked_at is None:
+        refusal = refresh_rules.presented(record, self.request.client.client_id, service.clock.now())
+        if refusal is refresh_rules.Refusal.REUSED:
             service.refresh_reused(record)
-            return None
-        if not service.tokens.is_live(record):
-            return None
-        return RefreshCredential(record)
+        return RefreshCredential(record) if refusal is None else None
 
     def _validate_token_scope(self, token: Any) -> None:
-        if narrowed_scope(token.record.scope, self.request.payload.scope) is None:
+        if refresh_rules.narrowed_scope(token.record.scope, self.request.payload.scope) is None:
             raise InvalidScopeError()
 
     def authenticate_user(self, refresh_token: Any) -> Any:
         user = _oidc(self).users.get(refresh_token.record.user_id)
-        if not may(user, Act.REFRESH_TOKEN):
-            # The token speaks for an account that may not act (disabled or deleted): as good as
-            # revoked, so invalid_grant (Authlib would answer invalid_request for a missing user).
+        if refresh_rules.account(user) is not None:
+            # As good as revoked, so invalid_grant (Authlib would answer invalid_request for a missing user).
             raise InvalidGrantError("the account of this token cannot act")
         return user
 
@@ -230,14 +212,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             service.refresh_reused(record)
             raise InvalidGrantError("The refresh token was already used.")
         client: Client = self.request.client
-        # A narrower scope is for the access and ID tokens; the successor keeps the grant's
-        # (RFC 6749 §6), so a refresh without offline_access still gets one.
-        ctx = GrantContext(
-            client=client.record, user=user, scope=narrowed_scope(record.scope, self.request.payload.scope) or "",
-            auth_time=record.auth_time, acr=record.acr, amr=record.amr, sid=record.sid, claims=record.claims,
-            family=record.family, granted=record.scope,
-        )
-        return _issue(self, ctx)
+        scope = refresh_rules.narrowed_scope(record.scope, self.request.payload.scope) or ""
+        return _issue(self, grant_rules.refreshed(client.record, user, record, scope))
 
     def revoke_old_credential(self, refresh_token: Any) -> None:
         """Spent in generate_token, before the new token was issued."""
@@ -249,4 +225,4 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[mis
     def generate_token(self, user: Any = None, scope: str | None = None, grant_type: str | None = None,
                        expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
         client: Client = self.request.client
-        return _issue(self, GrantContext(client=client.record, user=None, scope=client.service_scope(scope)))
+        return _issue(self, grant_rules.for_service(client.record, scope))

@@ -9,9 +9,9 @@ from typing import Any
 from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oidc.core import AuthorizationCodeMixin
 
-from idp.oidc import claims as claims_mod
 from idp.oidc.clients import secret_matches
 from idp.oidc.records import ClientRecord
+from idp.oidc.rules import grant as grant_rules
 
 
 class Client(ClientMixin):  # type: ignore[misc]
@@ -30,15 +30,7 @@ class Client(ClientMixin):  # type: ignore[misc]
         return None
 
     def get_allowed_scope(self, scope: str | None) -> str:
-        if not scope:
-            return ""
-        allowed = set(self.record.scopes)
-        return " ".join(s for s in dict.fromkeys(scope.split()) if s in allowed)
-
-    def service_scope(self, scope: str | None) -> str:
-        """The scope a client credentials token gets: what the client may have of what it asked
-        for, without identity scopes (there is no person)."""
-        return " ".join(s for s in self.get_allowed_scope(scope).split() if s not in claims_mod.SCOPES)
+        return grant_rules.allowed_scope(self.record, scope)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return redirect_uri in self.record.redirect_uris
@@ -55,7 +47,7 @@ class Client(ClientMixin):  # type: ignore[misc]
         return response_type == "code" and "authorization_code" in self.record.grant_types
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type in self.record.grant_types
+        return grant_rules.client_may_use(self.record, grant_type)
 
     @property
     def is_public(self) -> bool:

@@ -15,13 +15,12 @@ from authlib.oauth2.rfc6749 import UnsupportedResponseTypeError
 from flask import Flask
 from werkzeug.datastructures import Authorization
 
-from idp.events import EventTag
 from idp.oidc import endpoints
 from idp.oidc import grants
 from idp.oidc.models import Client
+from idp.oidc.rules.events import token_event
 from idp.oidc.service import OidcService
 from idp.oidc.tokens import Issued
-from idp.oidc.tokens import token_event_details
 
 log = logging.getLogger(__name__)
 
@@ -112,28 +111,18 @@ def build(app: Flask, service: OidcService) -> IdpAuthorizationServer:
     def save_token(token: dict[str, Any], request: Any) -> None:
         issued: Issued = request.issued  # the refresh token row already names its access token
         ctx = request.grant_context
-        client_id = ctx.client.client_id
-        user_id = ctx.user.id if ctx.user else None
         if request.authorization_code is not None:
             service.code_redeemed(request.authorization_code, issued)
-            service.link_session(user_id or 0, ctx.sid, client_id)
-            tag = EventTag.OIDC_TOKEN_ISSUED
-        elif request.refresh_token is not None:
-            tag = EventTag.OIDC_TOKEN_REFRESHED
-        else:
-            tag = EventTag.OIDC_TOKEN_ISSUED
-        service.events.record_event(
-            tag, ctx=server.request_context(), user_id=user_id, product=client_id,
-            details=token_event_details(request.payload.grant_type, ctx.scope,
-                                        refresh_token="refresh_token" in token),
-        )
+            service.link_session(ctx.user.id if ctx.user else 0, ctx.sid, ctx.client.client_id)
+        event = token_event(request.payload.grant_type, ctx, refresh_token="refresh_token" in token)
+        service.events.record_event(event.tag, ctx=server.request_context(), **event.fields())
 
     server.init_app(app, query_client=query_client, save_token=save_token)
     server.register_client_auth_method("client_secret_basic", client_secret_basic)
     server.register_grant(grants.AuthorizationCodeGrant, [grants.AuthorizationRequestChecks(),
                                                           grants.IdpOpenIDCode(require_nonce=False),
                                                           grants.S256Only(required=True)])
-    server.register_grant(grants.RefreshTokenGrant, [grants.RefreshIDToken()])
+    server.register_grant(grants.RefreshTokenGrant)
     server.register_grant(grants.ClientCredentialsGrant)
     server.register_endpoint(endpoints.IdpRevocationEndpoint)
     server.register_endpoint(endpoints.IdpIntrospectionEndpoint)

@@ -1,5 +1,6 @@
 """Tokens: RFC 9068 JWT access tokens, ID tokens, logout tokens, and opaque refresh tokens
-stored hashed, rotated at each use, revoked by family."""
+stored hashed, rotated at each use, revoked by family. What they say is `idp.oidc.rules`';
+this service signs, stores and looks them up."""
 
 from __future__ import annotations
 
@@ -7,17 +8,17 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
-from dataclasses import field
 from typing import TYPE_CHECKING
 from typing import Any
 
 from idp.clock import Clock
-from idp.model import User
-from idp.oidc import claims as claims_mod
 from idp.oidc.keys import InvalidSignature
 from idp.oidc.keys import KeyService
-from idp.oidc.records import ClientRecord
 from idp.oidc.records import RefreshRecord
+from idp.oidc.rules import access as access_rules
+from idp.oidc.rules import bodies
+from idp.oidc.rules import refresh as refresh_rules
+from idp.oidc.rules.grant import GrantContext
 
 if TYPE_CHECKING:
     from idp.stores.oidc import RedisOidcStore
@@ -30,60 +31,6 @@ LOGOUT_TOKEN_LIFETIME = 120
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def half_hash(value: str, alg: str) -> str:
-    """at_hash / c_hash: the left half of the hash matching the signing algorithm (SHA-256 here)."""
-    import base64
-
-    raw = hashlib.sha256(value.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(raw[: len(raw) // 2]).rstrip(b"=").decode()
-
-
-def wants_refresh(client: ClientRecord, scope: str) -> bool:
-    """Whether a grant gets a refresh token: `offline_access` asked for, or the client always
-    gets one; either way only when the client may use the refresh grant."""
-    return "refresh_token" in client.grant_types and ("offline_access" in scope.split() or client.always_refresh)
-
-
-def narrowed_scope(granted: str, requested: str | None) -> str | None:
-    """The scope of an access token issued on refresh (RFC 6749 §6): the scopes asked for, in
-    the grant's order, when every one of them was granted; the whole grant when none is asked
-    for; None when one of them was not granted (`invalid_scope`). The refresh token itself
-    keeps the grant's scope."""
-    asked = set((requested or "").split())
-    if not asked:
-        return granted
-    kept = [s for s in granted.split() if s in asked]
-    return " ".join(kept) if asked <= set(kept) else None
-
-
-def token_event_details(grant_type: str, scope: str, *, refresh_token: bool) -> dict[str, Any]:
-    """What the activity log keeps of a token issued or refreshed (never the token)."""
-    return {"grant_type": grant_type, "scope": scope, "refresh_token": refresh_token}
-
-
-@dataclass
-class GrantContext:
-    """Who and what a token speaks for; built from an authorization code, a refresh token, or a client."""
-
-    client: ClientRecord
-    user: User | None
-    scope: str
-    auth_time: int | None = None
-    acr: str | None = None
-    amr: list[str] = field(default_factory=list)
-    sid: str | None = None
-    claims: dict[str, list[str]] = field(default_factory=dict)
-    nonce: str | None = None
-    family: str | None = None
-    # The scope the person granted, which refresh tokens keep when a refresh narrows `scope`
-    # (that of the access and ID tokens); None: the same as `scope`.
-    granted: str | None = None
-
-    @property
-    def grant_scope(self) -> str:
-        return self.scope if self.granted is None else self.granted
 
 
 @dataclass
@@ -110,29 +57,11 @@ class TokenService:
     # -- access tokens (RFC 9068) -------------------------------------------------------
 
     def access_token(self, ctx: GrantContext) -> tuple[str, str, int, int]:
-        """(jwt, jti, exp, lifetime). `sub` is the person's subject, or the client for a service."""
+        """(jwt, jti, exp, lifetime), the claims of `rules.bodies.access_token_claims`."""
         now = self._now()
         lifetime = ctx.client.access_token_lifetime or self.access_lifetime
         jti = secrets.token_urlsafe(16)
-        body: dict[str, Any] = {
-            "iss": self.issuer,
-            "sub": ctx.user.subject if ctx.user else ctx.client.client_id,
-            "aud": ctx.client.client_id,
-            "client_id": ctx.client.client_id,
-            "iat": now,
-            "exp": now + lifetime,
-            "jti": jti,
-            "scope": ctx.scope,
-        }
-        if ctx.user is not None:
-            body["auth_time"] = ctx.auth_time
-            if ctx.acr:
-                body["acr"] = ctx.acr
-            if ctx.amr:
-                body["amr"] = ctx.amr
-            if ctx.claims.get("userinfo"):
-                # Claims asked for by name at userinfo (the `claims` parameter) travel with the token.
-                body["userinfo_claims"] = ctx.claims["userinfo"]
+        body = bodies.access_token_claims(ctx, issuer=self.issuer, now=now, lifetime=lifetime, jti=jti)
         return self.keys.sign(body, alg="RS256", typ="at+jwt"), jti, now + lifetime, lifetime
 
     def verify_access_token(self, token: str) -> dict[str, Any] | None:
@@ -146,11 +75,8 @@ class TokenService:
         return body
 
     def access_claims_valid(self, body: dict[str, Any]) -> bool:
-        """An access token's claims we rely on: our issuer, not expired, a `jti` (whose denial the
-        caller checks)."""
-        exp = body.get("exp")
-        return (body.get("iss") == self.issuer and isinstance(exp, int) and exp > self._now()
-                and isinstance(body.get("jti"), str))
+        """`rules.access.claims_live` by this service's issuer and clock."""
+        return access_rules.claims_live(body, issuer=self.issuer, now=self._now())
 
     def deny(self, jti: str | None, exp: int | None) -> None:
         if jti and exp:
@@ -159,21 +85,19 @@ class TokenService:
     # -- issuing ------------------------------------------------------------------------
 
     def issue(self, ctx: GrantContext, *, with_refresh: bool) -> Issued:
+        """Sign the access token, store a refresh token (`with_refresh`, a person's grant only)
+        and sign the ID token when `rules.bodies.wants_id_token`: the views' token response."""
         access, jti, exp, lifetime = self.access_token(ctx)
-        issued = self.issued(ctx, access, jti, exp, lifetime)
+        issued = Issued({}, jti, exp)
+        refresh = None
         if with_refresh and ctx.user is not None:
             refresh, row = self.new_refresh(ctx, jti, exp)
             issued.refresh_id = self.refresh_tokens.add(**row)
             issued.family = row["family"]
-            issued.response["refresh_token"] = refresh
+        id_token = self.id_token(ctx, access) if bodies.wants_id_token(ctx) else None
+        issued.response = bodies.token_response(ctx, access_token=access, expires_in=lifetime,
+                                                refresh_token=refresh, id_token=id_token)
         return issued
-
-    @staticmethod
-    def issued(ctx: GrantContext, access: str, jti: str, exp: int, lifetime: int) -> Issued:
-        response: dict[str, Any] = {
-            "access_token": access, "token_type": "Bearer", "expires_in": lifetime, "scope": ctx.scope,
-        }
-        return Issued(response, jti, exp)
 
     def new_refresh(self, ctx: GrantContext, access_jti: str, access_exp: int) -> tuple[str, dict[str, Any]]:
         """A new opaque refresh token and the columns of its row (only its hash is stored)."""
@@ -190,31 +114,10 @@ class TokenService:
         }
 
     def id_token(self, ctx: GrantContext, access_token: str | None) -> str:
-        """The ID token: identity and authentication facts; scope claims only when no access
-        token goes with it (they are served by userinfo), plus claims asked for by name."""
-        assert ctx.user is not None  # noqa: S101 - only user grants reach here
-        now = self._now()
-        alg = ctx.client.id_token_alg
-        body: dict[str, Any] = {
-            "iss": self.issuer, "sub": ctx.user.subject, "aud": ctx.client.client_id,
-            "azp": ctx.client.client_id, "iat": now, "exp": now + self.id_lifetime,
-            "auth_time": ctx.auth_time,
-        }
-        if ctx.nonce:
-            body["nonce"] = ctx.nonce
-        if ctx.acr:
-            body["acr"] = ctx.acr
-        if ctx.amr:
-            body["amr"] = ctx.amr
-        if ctx.sid:
-            body["sid"] = ctx.sid
-        if access_token:
-            body["at_hash"] = half_hash(access_token, alg)
-            extra = claims_mod.released(ctx.user, "", ctx.claims.get("id_token"))
-        else:
-            extra = claims_mod.released(ctx.user, ctx.scope, ctx.claims.get("id_token"))
-        body.update({k: v for k, v in extra.items() if k not in body})
-        return self.keys.sign(body, alg=alg)
+        """The ID token of `rules.bodies.id_token_claims`, signed with the client's algorithm."""
+        body = bodies.id_token_claims(ctx, issuer=self.issuer, now=self._now(), lifetime=self.id_lifetime,
+                                      access_token=access_token)
+        return self.keys.sign(body, alg=ctx.client.id_token_alg)
 
     def logout_token(self, client_id: str, subject: str, sid: str) -> str:
         now = self._now()
@@ -233,7 +136,7 @@ class TokenService:
         return self.refresh_tokens.by_hash(digest(token))
 
     def is_live(self, record: RefreshRecord) -> bool:
-        return record.revoked_at is None and record.used_at is None and record.expires_at > self.clock.now()
+        return refresh_rules.is_live(record, self.clock.now())
 
     def spend(self, record: RefreshRecord) -> bool:
         """Spend a refresh token for its rotation. False when it was already spent: the caller

@@ -25,7 +25,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from idp.oidc import claims as claims_mod
 from idp.oidc.authorize import AskConsent
 from idp.oidc.authorize import AuthorizationContext
 from idp.oidc.authorize import Refuse
@@ -36,10 +35,9 @@ from idp.oidc.forms import ConsentForm
 from idp.oidc.forms import LogoutForm
 from idp.oidc.keys import JWKS_MAX_AGE
 from idp.oidc.models import EndUser
+from idp.oidc.rules import access as access_rules
 from idp.oidc.server import HTTPS_REQUIRED
 from idp.oidc.service import OidcService
-from idp.standing import Act
-from idp.standing import may
 from idp.web.current import request_context
 from idp.web.current import services
 from idp.web.plumbing import clear_session_cookie
@@ -297,12 +295,12 @@ def userinfo() -> Response:
     body = oidc.tokens.verify_access_token(raw)
     if body is None:
         return _bearer_error(401, "invalid_token", "the access token is invalid, expired or revoked")
-    if "openid" not in str(body.get("scope", "")).split():
+    if not access_rules.userinfo_allowed(body):
         return _bearer_error(403, "insufficient_scope", "the token was not granted the openid scope")
     user = services().ext["oidc"].subjects.by_subject(str(body.get("sub")))
-    if user is None or not may(user, Act.ACCESS_TOKEN):
+    claims = access_rules.userinfo(body, user)
+    if claims is None:
         return _bearer_error(401, "invalid_token", "the account is no longer active")
-    claims = claims_mod.released(user, str(body.get("scope", "")), body.get("userinfo_claims"))
     return _no_store(jsonify(claims))
 
 

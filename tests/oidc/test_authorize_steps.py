@@ -33,7 +33,7 @@ from idp.oidc.authorize import request_object
 from idp.oidc.authorize import session
 from idp.oidc.models import EndUser
 from idp.oidc.records import ClientRecord
-from idp.oidc.tokens import GrantContext
+from idp.oidc.rules.grant import GrantContext
 
 NOW = 2_000_000_000
 SCOPE = "openid profile"

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from tests.oidc.test_fastlane import AsgiClient
-from tests.oidc.test_fastlane import asgi  # noqa: F401 - fixture
-from tests.oidc.test_fastlane import basic
-from tests.oidc.test_fastlane import bearer
-from tests.oidc.test_fastlane import clean_stores  # noqa: F401 - fixture: the lane's database
-from tests.oidc.test_fastlane import lane_database  # noqa: F401 - fixture
-from tests.oidc.test_fastlane import settings  # noqa: F401 - fixture
-from tests.oidc.test_fastlane import warm  # noqa: F401 - fixture
+from tests.oidc.lane import AsgiClient
+from tests.oidc.lane import asgi  # noqa: F401 - fixture
+from tests.oidc.lane import basic
+from tests.oidc.lane import bearer
+from tests.oidc.lane import clean_stores  # noqa: F401 - fixture: the lane's database
+from tests.oidc.lane import lane_database  # noqa: F401 - fixture
+from tests.oidc.lane import settings  # noqa: F401 - fixture
+from tests.oidc.lane import warm  # noqa: F401 - fixture
 from tests.standing import STANDINGS
 from tests.standing import put_in
 from tests.standing import works
