@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from idp import metrics
+from idp.account.phones import PhoneService
 from idp.account.profile import ProfileService
 from idp.account.service import AccountService
 from idp.auth.factors import Alternative
@@ -19,6 +20,7 @@ from idp.clock import Clock
 from idp.clock import SystemClock
 from idp.crypto import Purpose
 from idp.crypto import SecretBox
+from idp.crypto import derive
 from idp.crypto import fernet_key
 from idp.crypto import keys_for
 from idp.events import EventRecorder
@@ -34,6 +36,10 @@ from idp.mail import NullMailer
 from idp.mail import OutboxWorker
 from idp.mail import SmtpMailer
 from idp.settings import Settings
+from idp.sms import FileSmsSender
+from idp.sms import NullSmsSender
+from idp.sms import SmsSender
+from idp.sms import WebhookSmsSender
 from idp.stores import redis as redis_store
 from idp.stores.avatars import SqlAvatarStore
 from idp.stores.counters import RedisFailureCounter
@@ -42,6 +48,8 @@ from idp.stores.db import Database
 from idp.stores.events import SqlEventStore
 from idp.stores.events import SqlOutboxStore
 from idp.stores.flows import RedisFlowStore
+from idp.stores.phones import RedisPhoneCodes
+from idp.stores.phones import SqlPhoneStore
 from idp.stores.sessions import RedisSessionStore
 from idp.stores.users import SqlOrgStore
 from idp.stores.users import SqlUserStore
@@ -86,6 +94,7 @@ class Container:
     signin: SignInService
     accounts: AccountService
     profiles: ProfileService
+    phones: PhoneService
     users: SqlUserStore
     secrets: SecretBox
     alternatives: list[Alternative] = field(default_factory=list)
@@ -161,6 +170,7 @@ class Container:
             mail=mail, outbox=outbox, sessions=sessions, lockout=lockout, ratelimit=ratelimit,
             factors=factors, signin=signin, accounts=accounts, users=users,
             profiles=ProfileService(users, SqlAvatarStore(db), events, clock),
+            phones=_phones(settings, db, client, keys, ratelimit, events, clock),
             secrets=SecretBox(_encryption_keys(settings)),
         )
 
@@ -172,6 +182,28 @@ class Container:
     def ready(self) -> dict[str, bool]:
         probe = redis_store.Keys(self.settings.redis.key_prefix).probe()
         return {"database": self.db.ping(), "redis": redis_store.ready(self.redis, probe)}  # type: ignore[arg-type]
+
+
+def build_sms(settings: Settings) -> SmsSender:
+    sms = settings.sms
+    if sms.backend == "webhook":
+        return WebhookSmsSender(sms.webhook_url, sms.webhook_secret.get_secret_value(), timeout=sms.timeout)
+    if sms.backend == "file":
+        return FileSmsSender(settings.instance_path / "sms")
+    return NullSmsSender()
+
+
+def _phones(
+    settings: Settings, db: Database, client: object, keys: redis_store.Keys, ratelimit: RateLimiter,
+    events: EventRecorder, clock: Clock,
+) -> PhoneService:
+    sms = settings.sms
+    secret = settings.secret_key.get_secret_value() or "testing-only"
+    return PhoneService(
+        SqlPhoneStore(db), RedisPhoneCodes(client, keys), build_sms(settings), ratelimit,  # type: ignore[arg-type]
+        events, clock, key=derive(secret, Purpose.PHONE_CODES), region=sms.default_region, code_ttl=sms.code_ttl,
+        attempts=sms.code_attempts, per_hour=sms.codes_per_hour,
+    )
 
 
 def _encryption_keys(settings: Settings) -> list[bytes]:

@@ -33,6 +33,7 @@ class Purpose(StrEnum):
     UNLOCK_LINK = "idp unlock link key v2"  # itsdangerous signer of the e-mailed unlock link
     KAUTH_NOTICE = "server notice key v1"  # the P-256 key signing what kAuth devices are told
     DEMO_RP = "idp demo relying party key v1"  # itsdangerous signer of the demo client's state cookie
+    PHONE_CODES = "idp phone confirmation code key v1"  # HMAC of the codes texted to confirm a number
 
 
 _SALTS = {Purpose.KAUTH_NOTICE: b"idp-kauth"}

@@ -39,6 +39,8 @@ class EventTag(enum.StrEnum):
     PROFILE_UPDATED = "account:profile:updated"
     AVATAR_CHANGED = "account:avatar:changed"
     AVATAR_REMOVED = "account:avatar:removed"
+    PHONE_CONFIRMED = "account:phone:confirmed"
+    PHONE_REMOVED = "account:phone:removed"
 
     # -- second factors (idp.mfa) ----------------------------------------------------
     MFA_TOTP_ADDED = "mfa:totp:added"

@@ -65,6 +65,22 @@ class Membership:
 
 
 @dataclass(frozen=True)
+class Phone:
+    """A phone number of the account, as E.164 (`+41446681800`), with the person's label."""
+
+    id: int
+    user_id: int
+    label: str
+    number: str
+    verified_at: dt.datetime | None
+    created_at: dt.datetime
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
+
+
+@dataclass(frozen=True)
 class RequestContext:
     """Who is asking, as far as the network can tell; given to every service call."""
 

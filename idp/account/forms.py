@@ -60,3 +60,24 @@ class PictureForm(FlaskForm):  # type: ignore[misc]
 
 class RemovePictureForm(FlaskForm):  # type: ignore[misc]
     """Remove the picture: the form carries only its CSRF token."""
+
+
+class PhoneForm(FlaskForm):  # type: ignore[misc]
+    """A new phone number and its label; the service parses and checks both (idp.account.phones)."""
+
+    number = StringField(
+        _l("Phone number"), description=_l("With its country code, such as +41 79 123 45 67."),
+        render_kw={"autocomplete": "tel", "inputmode": "tel", "type": "tel"},
+    )
+    label = StringField(_l("Label"), description=_l("Such as Mobile or Office; optional."))
+
+
+class CodeForm(FlaskForm):  # type: ignore[misc]
+    """The code texted to a new number."""
+
+    code = StringField(_l("Code from the text message"),
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+
+class PlainForm(FlaskForm):  # type: ignore[misc]
+    """A button's form: only its CSRF token (send a new code, remove a number)."""

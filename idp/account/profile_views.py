@@ -23,9 +23,12 @@ from idp.account.avatars import MAX_BYTES
 from idp.account.avatars import RECOMMENDED_SIDE
 from idp.account.forms import LanguageForm
 from idp.account.forms import NamesForm
+from idp.account.forms import PhoneForm
 from idp.account.forms import PictureForm
+from idp.account.forms import PlainForm
 from idp.account.forms import RemovePictureForm
 from idp.account.forms import TimezoneForm
+from idp.account.phones import readable
 from idp.errors import ValidationError
 from idp.model import User
 from idp.web.current import request_context
@@ -50,10 +53,11 @@ def picture_url(user: User, size: str = "large", *, external: bool = False) -> s
                    _external=external)
 
 
-def _page(
+def page(
     names: NamesForm | None = None, picture: PictureForm | None = None,
-    language: LanguageForm | None = None, timezone: TimezoneForm | None = None,
+    language: LanguageForm | None = None, timezone: TimezoneForm | None = None, phone: PhoneForm | None = None,
 ) -> str:
+    """The profile page, with the forms of a failed post kept as they were sent."""
     user = current_user.user
     if names is None:
         names = NamesForm(formdata=None, given_name=user.given_name or "", family_name=user.family_name or "",
@@ -66,13 +70,15 @@ def _page(
         "account/profile.html", user=user, names_form=names, picture_form=picture or PictureForm(formdata=None),
         remove_form=RemovePictureForm(formdata=None), language_form=language, timezone_form=timezone,
         picture=picture_url(user), recommended=RECOMMENDED_SIDE,
+        phones=[(p, readable(p.number)) for p in services().phones.list(user)],
+        phone_form=phone or PhoneForm(formdata=None), plain_form=PlainForm(formdata=None),
     )
 
 
 @bp.get("/profile")
 @login_required  # type: ignore[untyped-decorator]
 def profile() -> str:
-    return _page()
+    return page()
 
 
 @bp.post("/profile/names")
@@ -90,7 +96,7 @@ def names() -> BaseResponse | tuple[str, int]:
         else:
             flash(_("Your name is saved."), "success")
             return redirect(url_for("profile.profile"))
-    return _page(names=form), 400
+    return page(names=form), 400
 
 
 @bp.post("/profile/picture")
@@ -111,7 +117,7 @@ def picture() -> BaseResponse | tuple[str, int]:
             else:
                 flash(_("Your picture is saved."), "success")
             return redirect(url_for("profile.profile"))
-    return _page(picture=form), 400
+    return page(picture=form), 400
 
 
 @bp.post("/profile/picture/remove")
@@ -119,7 +125,7 @@ def picture() -> BaseResponse | tuple[str, int]:
 def remove_picture() -> BaseResponse | tuple[str, int]:
     form = RemovePictureForm()
     if not form.validate_on_submit():
-        return _page(), 400
+        return page(), 400
     if services().profiles.remove_picture(current_user.user, ctx=request_context()):
         flash(_("Your picture is removed: your initials are shown instead."), "success")
     return redirect(url_for("profile.profile"))
@@ -143,7 +149,7 @@ def language() -> BaseResponse | tuple[str, int]:
             response = redirect(url_for("profile.profile"))
             remember_language(response, chosen)
             return response
-    return _page(language=form), 400
+    return page(language=form), 400
 
 
 @bp.post("/profile/timezone")
@@ -160,7 +166,7 @@ def timezone() -> BaseResponse | tuple[str, int]:
             flash(_("Dates and times are now shown in %(zone)s.", zone=(form.timezone.data or "").replace("_", " ")),
                   "success")
             return redirect(url_for("profile.profile"))
-    return _page(timezone=form), 400
+    return page(timezone=form), 400
 
 
 @bp.get("/avatars/<subject>/<int:version>/<size>.jpg")

@@ -49,6 +49,8 @@ ACTION_LABELS: dict[str, str] = {
     EventTag.PROFILE_UPDATED: N_("Name changed"),
     EventTag.AVATAR_CHANGED: N_("Picture changed"),
     EventTag.AVATAR_REMOVED: N_("Picture removed"),
+    EventTag.PHONE_CONFIRMED: N_("Phone number confirmed"),
+    EventTag.PHONE_REMOVED: N_("Phone number removed"),
     EventTag.NOTIFICATIONS_CHANGED: N_("Notification settings changed"),
     EventTag.LOCKOUT_THRESHOLD_CHANGED: N_("Lockout threshold changed"),
     EventTag.UNLOCK_LINK_REFUSED: N_("Unlock link refused"),

@@ -154,6 +154,36 @@ class MailSettings(BaseModel):
     retention_days: int = Field(default=30, ge=1, le=3650)
 
 
+class SmsSettings(BaseModel):
+    # "file": JSON files in <instance>/sms; "webhook": a signed POST to webhook_url; "none": off
+    # (numbers can be kept, not confirmed).
+    backend: Literal["file", "webhook", "none"] = "file"
+    webhook_url: str = ""
+    # HMAC-SHA256 key signing each message (X-Idp-Signature over X-Idp-Timestamp and the body).
+    webhook_secret: SecretStr = SecretStr("")
+    timeout: float = Field(default=5.0, gt=0, le=60)
+    # Where a number typed without its country code is read (ISO 3166 code).
+    default_region: str = Field(default="CH", pattern=r"^[A-Z]{2}$")
+    # A confirmation code's lifetime (seconds) and the wrong tries it allows.
+    code_ttl: int = Field(default=600, ge=60, le=3600)
+    code_attempts: int = Field(default=5, ge=1, le=10)
+    # Codes texted per account per hour (each costs the operator).
+    codes_per_hour: int = Field(default=5, ge=1, le=100)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_its_address(self) -> SmsSettings:
+        if self.backend == "webhook" and not (self.webhook_url and self.webhook_secret.get_secret_value()):
+            raise ValueError("the webhook backend needs webhook_url and webhook_secret")
+        return self
+
+
 class SecuritySettings(BaseModel):
     # Sensitive changes need an authentication at most this old (seconds).
     recent_auth_max_age: int = Field(default=600, ge=60, le=86400)

@@ -30,6 +30,7 @@ from idp.settings.foundation import RedisSettings
 from idp.settings.foundation import SecuritySettings
 from idp.settings.foundation import ServerSettings
 from idp.settings.foundation import SessionSettings
+from idp.settings.foundation import SmsSettings
 from idp.settings.foundation import SmtpSettings
 
 ENV_PREFIX = "IDP_"
@@ -62,6 +63,7 @@ class Settings(BaseSettings):
     ratelimit: RateLimitSettings = RateLimitSettings()
     password: PasswordSettings = PasswordSettings()
     mail: MailSettings = MailSettings()
+    sms: SmsSettings = SmsSettings()
     smtp: SmtpSettings = SmtpSettings()
     log: LogSettings = LogSettings()
     security: SecuritySettings = SecuritySettings()

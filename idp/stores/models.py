@@ -14,6 +14,7 @@ from sqlalchemy import LargeBinary
 from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -77,6 +78,20 @@ class AvatarRow(Base):
     small: Mapped[bytes] = mapped_column(LargeBinary)
     large: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[dt.datetime]
+
+
+class PhoneRow(Base):
+    """A phone number of an account (E.164), confirmed by a texted code or not yet."""
+
+    __tablename__ = "phones"
+    __table_args__ = (UniqueConstraint("user_id", "number", name="uq_phones_user_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(40))
+    number: Mapped[str] = mapped_column(String(16))
+    verified_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
 
 
 class MembershipRow(Base):

@@ -143,6 +143,8 @@ def make_cast(services: Any, client: Any, clock: Any, make_user: Any) -> Cast:
     ids |= _application(services, user)
     services.profiles.set_names(user, given_name="Ada", family_name="Lovelace", display_name="", ctx=CTX)
     services.profiles.set_picture(user, portrait(), ctx=CTX)
+    ids["phone"] = services.phones.add(user, label="Mobile", number="+41 79 123 45 67", ctx=CTX,
+                                       text="%(code)s").id
     cast = Cast(person, phone, ids)
     cast.credentials(services)
     return cast

@@ -133,6 +133,7 @@ def visits(cast: Cast) -> list[Visit]:
         Visit("kauth waiting", FACTOR, "/login/kauth"),
         Visit("home", IN, "/"),
         Visit("profile", IN, "/profile"),
+        Visit("phone confirm", IN, f"/profile/phones/{ids['phone']}/confirm"),
         Visit("security", IN, "/security/"),
         Visit("sessions", IN, "/security/sessions"),
         Visit("notifications", IN, "/security/notifications"),
