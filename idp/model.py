@@ -41,6 +41,8 @@ class User:
     family_name: str | None = None
     # Bumped at each new picture, part of its address (cached for ever); None: no picture.
     avatar_version: int | None = None
+    # The number applications get (OpenID phone_number): the first confirmed one, else None.
+    phone_number: str | None = None
 
     @property
     def is_active(self) -> bool:

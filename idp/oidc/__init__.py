@@ -60,6 +60,7 @@ def build(container: Any) -> OidcExtension:
     )
     tokens = TokenService(
         issuer=issuer, keys=keys, clock=clock, refresh_tokens=SqlRefreshTokenStore(db), redis=redis_store,
+        base_url=settings.server.base_url,
         access_lifetime=conf.access_token_lifetime, id_lifetime=conf.id_token_lifetime,
         refresh_lifetime=conf.refresh_token_lifetime,
     )

@@ -12,14 +12,22 @@ from idp.model import User
 # The one table of what a person's profile can answer: each claim, the scope that releases it,
 # and how it is read. Discovery (`scopes_supported`, `claims_supported`) and `released` are
 # derived from it, so the provider never advertises a claim it cannot return.
-PROFILE_CLAIMS: dict[str, tuple[str, Callable[[User], Any]]] = {
-    "name": ("profile", lambda user: user.display_name or user.email),
-    "preferred_username": ("profile", lambda user: user.email),
-    "locale": ("profile", lambda user: user.locale or None),
-    "updated_at": ("profile", lambda user: int(user.updated_at.timestamp())),
-    "email": ("email", lambda user: user.email),
+PROFILE_CLAIMS: dict[str, tuple[str, Callable[[User, str], Any]]] = {
+    "name": ("profile", lambda user, base: user.display_name or user.email),
+    "given_name": ("profile", lambda user, base: user.given_name),
+    "family_name": ("profile", lambda user, base: user.family_name),
+    "preferred_username": ("profile", lambda user, base: user.email),
+    # Absolute: applications fetch it from their own pages (idp.account.profile_views).
+    "picture": ("profile", lambda user, base: picture_url(user, base)),
+    "locale": ("profile", lambda user, base: user.locale or None),
+    "zoneinfo": ("profile", lambda user, base: user.timezone or None),
+    "updated_at": ("profile", lambda user, base: int(user.updated_at.timestamp())),
+    "email": ("email", lambda user, base: user.email),
     # Addresses are set by administrators, not proven by a link: say so.
-    "email_verified": ("email", lambda user: False),
+    "email_verified": ("email", lambda user, base: False),
+    # Only a number confirmed by a texted code is released (idp.account.phones).
+    "phone_number": ("phone", lambda user, base: user.phone_number),
+    "phone_number_verified": ("phone", lambda user, base: True if user.phone_number else None),
 }
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     scope: tuple(name for name, (owner, _read) in PROFILE_CLAIMS.items() if owner == scope)
@@ -46,9 +54,16 @@ def acr_for(amr: list[str]) -> str:
     return ACR_FEDERATED if "fed" in amr else ACR_PASSWORD
 
 
-def profile_claims(user: User) -> dict[str, Any]:
+def picture_url(user: User, base: str) -> str | None:
+    """The picture's public address under the service's base URL, or None without a picture."""
+    if user.avatar_version is None:
+        return None
+    return f"{base.rstrip('/')}/avatars/{user.subject}/{user.avatar_version}/large.jpg"
+
+
+def profile_claims(user: User, base_url: str) -> dict[str, Any]:
     """Every claim of the table the person has a value for (no locale chosen: no `locale`)."""
-    values = {name: read(user) for name, (_scope, read) in PROFILE_CLAIMS.items()}
+    values = {name: read(user, base_url) for name, (_scope, read) in PROFILE_CLAIMS.items()}
     return {name: value for name, value in values.items() if value is not None}
 
 
@@ -81,11 +96,12 @@ def parse_claims_request(raw: str | None) -> dict[str, list[str]]:
     return out
 
 
-def released(user: User, scope: str, extra: list[str] | None = None) -> dict[str, Any]:
-    """`sub` plus the claims of the granted scopes, plus claims named in `extra`."""
+def released(user: User, scope: str, extra: list[str] | None = None, *, base_url: str) -> dict[str, Any]:
+    """`sub` plus the claims of the granted scopes, plus claims named in `extra`; `base_url` is
+    where the service serves what a claim links to (the picture)."""
     scopes = set(scope.split())
     wanted = {c for s in scopes for c in SCOPE_CLAIMS.get(s, ())} | set(extra or [])
-    available = profile_claims(user)
+    available = profile_claims(user, base_url)
     out: dict[str, Any] = {"sub": user.subject}
     for name in sorted(wanted):
         if name in available:

@@ -254,7 +254,8 @@ class FastLane:
         if body is None or not access_rules.userinfo_allowed(body):
             return None
         assert self.store is not None  # noqa: S101 - checked by handle()
-        claims = access_rules.userinfo(body, await self.store.user_by_subject(str(body.get("sub"))))
+        user = await self.store.user_by_subject(str(body.get("sub")))
+        claims = access_rules.userinfo(body, user, base_url=self.tokens.base_url)
         return None if claims is None else _json(claims)
 
     def _client(self, request: LaneRequest, grant_type: str | None) -> Client | None:

@@ -46,8 +46,12 @@ class TokenService:
     def __init__(
         self, *, issuer: str, keys: KeyService, clock: Clock, refresh_tokens: SqlRefreshTokenStore,
         redis: RedisOidcStore, access_lifetime: int, id_lifetime: int, refresh_lifetime: int,
+        base_url: str | None = None,
     ) -> None:
         self.issuer, self.keys, self.clock = issuer, keys, clock
+        # Where the service serves what claims link to (the picture): its base URL, which an
+        # issuer with a path is not.
+        self.base_url = (base_url or issuer).rstrip("/")
         self.refresh_tokens, self.redis = refresh_tokens, redis
         self.access_lifetime, self.id_lifetime, self.refresh_lifetime = access_lifetime, id_lifetime, refresh_lifetime
 
@@ -116,7 +120,7 @@ class TokenService:
     def id_token(self, ctx: GrantContext, access_token: str | None) -> str:
         """The ID token of `rules.bodies.id_token_claims`, signed with the client's algorithm."""
         body = bodies.id_token_claims(ctx, issuer=self.issuer, now=self._now(), lifetime=self.id_lifetime,
-                                      access_token=access_token)
+                                      access_token=access_token, base_url=self.base_url)
         return self.keys.sign(body, alg=ctx.client.id_token_alg)
 
     def logout_token(self, client_id: str, subject: str, sid: str) -> str:

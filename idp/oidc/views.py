@@ -298,7 +298,7 @@ def userinfo() -> Response:
     if not access_rules.userinfo_allowed(body):
         return _bearer_error(403, "insufficient_scope", "the token was not granted the openid scope")
     user = services().ext["oidc"].subjects.by_subject(str(body.get("sub")))
-    claims = access_rules.userinfo(body, user)
+    claims = access_rules.userinfo(body, user, base_url=oidc.tokens.base_url)
     if claims is None:
         return _bearer_error(401, "invalid_token", "the account is no longer active")
     return _no_store(jsonify(claims))

@@ -52,6 +52,8 @@ class UserRow(Base):
     given_name: Mapped[str | None] = mapped_column(String(100))
     family_name: Mapped[str | None] = mapped_column(String(100))
     avatar_version: Mapped[int | None] = mapped_column(Integer)
+    # The first confirmed of the account's phones, kept here so the claims read one row.
+    phone_number: Mapped[str | None] = mapped_column(String(16))
     lockout_threshold: Mapped[int] = mapped_column(Integer, default=10)
     locked_at: Mapped[dt.datetime | None]
     password_changed_at: Mapped[dt.datetime | None]

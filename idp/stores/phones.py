@@ -11,11 +11,13 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from idp.errors import ConflictError
 from idp.model import Phone
 from idp.stores.db import Database
 from idp.stores.models import PhoneRow
+from idp.stores.models import UserRow
 from idp.stores.redis import Keys
 from idp.stores.redis import unavailable_is_503
 
@@ -58,12 +60,21 @@ class SqlPhoneStore:
         with self.db.transaction() as s:
             result = s.execute(update(PhoneRow).where(PhoneRow.id == phone_id, PhoneRow.user_id == user_id)
                                .values(verified_at=now))
+            _claimed_number(s, user_id)
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def remove(self, user_id: int, phone_id: int) -> bool:
         with self.db.transaction() as s:
             result = s.execute(delete(PhoneRow).where(PhoneRow.id == phone_id, PhoneRow.user_id == user_id))
+            _claimed_number(s, user_id)
             return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _claimed_number(s: Session, user_id: int) -> None:
+    """The account row's phone_number: its first confirmed number (by age), in the same transaction."""
+    first = (select(PhoneRow.number).where(PhoneRow.user_id == user_id, PhoneRow.verified_at.is_not(None))
+             .order_by(PhoneRow.id).limit(1).scalar_subquery())
+    s.execute(update(UserRow).where(UserRow.id == user_id).values(phone_number=first))
 
 
 # KEYS[1] the code's hash; ARGV[1] the digest typed, ARGV[2] the attempts allowed. Counts the

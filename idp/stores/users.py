@@ -45,6 +45,7 @@ def _user(row: UserRow) -> User:
         given_name=row.given_name,
         family_name=row.family_name,
         avatar_version=row.avatar_version,
+        phone_number=row.phone_number,
     )
 
 

@@ -70,6 +70,8 @@ def test_a_number_is_kept_as_e164_and_confirmed_by_the_texted_code(client, servi
     confirmed = enter(client, phone.id, f"{code[:3]} {code[3:]}")  # spaces as people type them
     assert confirmed.status_code == 302 and confirmed.headers["Location"] == "/profile"
     assert only_phone(services, person).verified
+    # The number applications get (OpenID phone_number) is the first confirmed one.
+    assert services.users.get(person.id).phone_number == "+41446681800"
     profile = client.get("/profile").get_data(as_text=True)
     assert '">+41 44 668 18 00</td>' in profile and '">Confirmed</td>' in profile
     [event] = events(services, "account:phone:confirmed")
@@ -184,9 +186,12 @@ def test_a_gateway_that_fails_is_said_and_the_number_waits(client, services, per
 def test_removing_a_number_forgets_it(client, services, person):
     add(client)
     phone = only_phone(services, person)
+    enter(client, phone.id, texted(services)[1])
+    assert services.users.get(person.id).phone_number == "+41446681800"
     response = client.post(f"/profile/phones/{phone.id}/remove", data={"csrf_token": _token(client)})
     assert response.status_code == 302
     assert services.phones.phones.list(person.id) == []
+    assert services.users.get(person.id).phone_number is None
     assert "is removed from your profile" in client.get("/profile").get_data(as_text=True)
     assert len(events(services, "account:phone:removed")) == 1
 

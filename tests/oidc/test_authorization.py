@@ -21,7 +21,7 @@ def test_discovery_describes_a_strict_provider(client: Any, oidc: Any) -> None:
     assert {"RS256", "ES256"} <= set(meta["id_token_signing_alg_values_supported"])
     assert meta["authorization_response_iss_parameter_supported"] is True
     assert meta["backchannel_logout_session_supported"] is True
-    assert set(meta["scopes_supported"]) == {"openid", "profile", "email", "offline_access"}
+    assert set(meta["scopes_supported"]) == {"openid", "profile", "email", "phone", "offline_access"}
     assert meta["request_parameter_supported"] is False
     assert meta["request_uri_parameter_supported"] is False
 

@@ -22,10 +22,10 @@ def userinfo_allowed(body: dict[str, Any]) -> bool:
     return "openid" in str(body.get("scope", "")).split()
 
 
-def userinfo(body: dict[str, Any], user: User | None) -> dict[str, Any] | None:
+def userinfo(body: dict[str, Any], user: User | None, *, base_url: str) -> dict[str, Any] | None:
     """Userinfo's answer for a live token granted openid: `sub`, the claims of the token's
     scopes and those the `claims` parameter named; None when the account (None: deleted) may
     not act, which is the token's failure (401 invalid_token)."""
     if user is None or not may(user, Act.ACCESS_TOKEN):
         return None
-    return claims_mod.released(user, str(body.get("scope", "")), body.get("userinfo_claims"))
+    return claims_mod.released(user, str(body.get("scope", "")), body.get("userinfo_claims"), base_url=base_url)

@@ -56,15 +56,16 @@ def access_token_claims(ctx: GrantContext, *, issuer: str, now: int, lifetime: i
     return body
 
 
-def id_token_profile(ctx: GrantContext, *, with_access_token: bool) -> dict[str, Any]:
+def id_token_profile(ctx: GrantContext, *, with_access_token: bool, base_url: str) -> dict[str, Any]:
     """The profile claims of an ID token: those asked for by name in `claims.id_token`, and the
     scopes' claims only when no access token goes with it (userinfo serves them then)."""
     assert ctx.user is not None  # noqa: S101 - only a person's grant has an ID token
-    return claims_mod.released(ctx.user, "" if with_access_token else ctx.scope, ctx.claims.get("id_token"))
+    return claims_mod.released(ctx.user, "" if with_access_token else ctx.scope, ctx.claims.get("id_token"),
+                               base_url=base_url)
 
 
 def id_token_claims(ctx: GrantContext, *, issuer: str, now: int, lifetime: int,
-                    access_token: str | None) -> dict[str, Any]:
+                    access_token: str | None, base_url: str | None = None) -> dict[str, Any]:
     """An ID token's claims: identity and authentication facts (`nonce` only when one was sent,
     so never on refresh), `at_hash` of the access token it goes with, then profile claims that
     do not override any of those."""
@@ -77,7 +78,7 @@ def id_token_claims(ctx: GrantContext, *, issuer: str, now: int, lifetime: int,
     body.update({k: v for k, v in optional.items() if v})
     if access_token:
         body["at_hash"] = half_hash(access_token)
-    profile = id_token_profile(ctx, with_access_token=bool(access_token))
+    profile = id_token_profile(ctx, with_access_token=bool(access_token), base_url=base_url or issuer)
     body.update({k: v for k, v in profile.items() if k not in body})
     return body
 

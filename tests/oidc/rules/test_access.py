@@ -30,8 +30,8 @@ def test_userinfo_needs_the_openid_scope() -> None:
 
 
 def test_userinfo_releases_the_scopes_and_named_claims_while_the_account_may_act() -> None:
-    assert access.userinfo(LIVE, person()) == {"sub": "sub-7", "email": "ada@example.com", "email_verified": False}
-    named = access.userinfo(LIVE | {"scope": "openid", "userinfo_claims": ["name"]}, person(locked_at=NOW))
+    assert access.userinfo(LIVE, person(), base_url="https://id.example.com") == {"sub": "sub-7", "email": "ada@example.com", "email_verified": False}
+    named = access.userinfo(LIVE | {"scope": "openid", "userinfo_claims": ["name"]}, person(locked_at=NOW), base_url="https://id.example.com")
     assert named == {"sub": "sub-7", "name": "Ada Lovelace"}
-    assert access.userinfo(LIVE, person(status=UserStatus.DISABLED)) is None
-    assert access.userinfo(LIVE, None) is None
+    assert access.userinfo(LIVE, person(status=UserStatus.DISABLED), base_url="https://id.example.com") is None
+    assert access.userinfo(LIVE, None, base_url="https://id.example.com") is None

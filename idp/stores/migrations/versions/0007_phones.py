@@ -1,4 +1,5 @@
-"""Accounts' phone numbers (E.164, with a label), confirmed by a texted code
+"""Accounts' phone numbers (E.164, with a label), confirmed by a texted code; the first confirmed
+one on the account row, for OpenID's phone_number
 
 Revision ID: 0007
 Revises: 0006
@@ -18,6 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("phone_number", sa.String(length=16), nullable=True))
     op.create_table(
         "phones",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -34,3 +37,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_phones_user_id", table_name="phones")
     op.drop_table("phones")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("phone_number")
