@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from idp.errors import ValidationError
+from idp.model import RequestContext
 from idp.model import User
 from idp.model import UserStatus
-from idp.model import RequestContext
 from idp.oidc import claims
 from tests.e2e.audit_cast import portrait
 
