@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     """The application factory; `build` passes test doubles (clock, mailer) to the container."""
     from idp import logs
     from idp.account.views import bp as account_bp
+    from idp.account.views_password import bp as password_bp
     from idp.auth.views import bp as auth_bp
     from idp.container import Container
     from idp.container import resource_dir
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(password_bp)
     _init_features(app, container)
     container.nav.sort(key=lambda entry: entry.order)
 
