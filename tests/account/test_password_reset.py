@@ -312,3 +312,14 @@ def reset_path_fr(services, email: str) -> str:
     match = re.search(r"http://localhost:5000(/login/reset/\S+)", mail["body"])
     assert match
     return match.group(1)
+
+
+def test_every_request_takes_at_least_the_floor_whether_or_not_the_address_has_an_account(client, services, make_user):
+    import time
+
+    person = make_user()
+    floor = services.password_reset.limits.floor
+    for login in (person.email, "nobody@example.com", "not-an-email"):
+        started = time.monotonic()
+        _ask(client, login)
+        assert time.monotonic() - started >= floor
