@@ -193,7 +193,7 @@ class PasswordResetService:
                 product=Product.SIGNIN,
                 details={"sent": sent} | ({} if user else {"login_digest": digest[:16]}),
             )
-            values = {"ip": ctx.ip, "when": self.clock.now(), "ttl_minutes": self.ttl // 60}
+            values: dict[str, Any] = {"ip": ctx.ip, "when": self.clock.now(), "ttl_minutes": self.ttl // 60}
             if user is None or not eligible:
                 # Rendered and dropped: only the outbox row is missing from the work.
                 self.mail.render("account_password_reset_link", reset_url=link, name="", **values)
