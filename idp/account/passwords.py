@@ -132,7 +132,7 @@ class PasswordService:
             raise PasswordLockedError("the password is locked until the account is unlocked")
         self.rules.check(user, new, confirm, current=current)
         self._verify_current(user, current, ctx)
-        return self._store(user, new, ctx, how="change", keep=session if sign_out_others else None)
+        return self._store(user, new, ctx, how="change", sign_out_all_but=session if sign_out_others else None)
 
     def set_first(self, user: User, *, new: str, confirm: str, ctx: RequestContext) -> None:
         """Give an account without a password its first one (the page asks for a recent
@@ -144,7 +144,7 @@ class PasswordService:
         if sso_refusal(self.policies, user.email):
             raise ValidationError(SSO_ONLY, field="new_password")
         self.rules.check(user, new, confirm)
-        self._store(user, new, ctx, how="set", keep=None)
+        self._store(user, new, ctx, how="set", sign_out_all_but=None)
 
     def _verify_current(self, user: User, current: str, ctx: RequestContext) -> None:
         limits = self.limits
@@ -162,13 +162,19 @@ class PasswordService:
             raise ValidationError(N_("Your current password is wrong."), field="current_password")
         self.lockout.register_success(user, release=held)
 
-    def _store(self, user: User, new: str, ctx: RequestContext, *, how: str, keep: BrowserSession | None) -> int:
+    def _store(
+        self, user: User, new: str, ctx: RequestContext, *, how: str, sign_out_all_but: BrowserSession | None,
+    ) -> int:
+        """Store the new hash if nobody changed it meanwhile; with `sign_out_all_but`, end every
+        other session. Records the change and mails the owner; returns the sessions ended."""
         now = self.clock.now()
         if not self.users.swap_password_hash(user.id, user.password_hash, self.rules.passwords.hash(new), now):
             raise ValidationError(CHANGED_BEFORE, field="new_password")
         ended = 0
-        if keep is not None:
-            ended = self.sessions.end_all(user.id, ctx, keep=keep, actor_id=user.id, reason="password_changed")
+        if sign_out_all_but is not None:
+            ended = self.sessions.end_all(
+                user.id, ctx, keep=sign_out_all_but, actor_id=user.id, reason="password_changed"
+            )
         self.events.record_event(
             EventTag.PASSWORD_CHANGED, ctx=ctx, user_id=user.id, actor_id=user.id,
             details={"by": "owner", "how": how, "other_sessions_ended": ended},
