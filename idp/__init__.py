@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     from idp.account.phone_views import bp as phones_bp
     from idp.account.profile_views import bp as profile_bp
     from idp.account.views import bp as account_bp
+    from idp.account.views_password import bp as password_bp
     from idp.auth.views import bp as auth_bp
     from idp.container import Container
     from idp.container import resource_dir
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
         N_("Your profile"), "profile.profile", order=1, sections=("profile", "phones"),
         description=N_("Your name, your picture, and the language and time zone of your pages and e-mails."),
     ))
+    app.register_blueprint(password_bp)
     _init_features(app, container)
     container.nav.sort(key=lambda entry: entry.order)
 

@@ -9,8 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from idp import metrics
+from idp.account.passwords import Limits
+from idp.account.passwords import PasswordService
+from idp.account.passwords import Rules
 from idp.account.phones import PhoneService
 from idp.account.profile import ProfileService
+from idp.account.reset import PasswordResetService
 from idp.account.service import AccountService
 from idp.auth.factors import Alternative
 from idp.auth.factors import FactorRegistry
@@ -23,7 +27,11 @@ from idp.crypto import SecretBox
 from idp.crypto import derive
 from idp.crypto import fernet_key
 from idp.crypto import keys_for
+from idp.errors import N_
 from idp.events import EventRecorder
+from idp.foundation.breached import BreachedPasswordCheck
+from idp.foundation.breached import FrequencyListCheck
+from idp.foundation.breached import NullCheck
 from idp.foundation.lockout import LockoutService
 from idp.foundation.passwords import Passwords
 from idp.foundation.ratelimit import RateLimiter
@@ -35,6 +43,7 @@ from idp.mail import MailService
 from idp.mail import NullMailer
 from idp.mail import OutboxWorker
 from idp.mail import SmtpMailer
+from idp.model import User
 from idp.settings import Settings
 from idp.sms import FileSmsSender
 from idp.sms import NullSmsSender
@@ -118,6 +127,14 @@ class Container:
     compromised_password_url: Callable[[], str] | None = None
     # Recovery codes, for other capabilities' second factors (idp.mfa).
     recovery_codes: RecoveryCodes | None = None
+    # The account's own password pages (idp.account.passwords, idp.account.reset).
+    account_passwords: PasswordService = field(init=False)
+    password_reset: PasswordResetService = field(init=False)
+
+    def compromised_password_link(self) -> str:
+        """The wizard's address for mail, or the account page when the wizard is not installed."""
+        hook = self.compromised_password_url
+        return hook() if hook is not None else self.settings.server.base_url + "/"
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None, mailer: Mailer | None = None) -> Container:
@@ -165,7 +182,7 @@ class Container:
             users, orgs, passwords, events, clock, sessions=sessions,
             default_threshold=settings.lockout.default_threshold,
         )
-        return cls(
+        container = cls(
             settings=settings, clock=clock, db=db, redis=client, events=events, passwords=passwords,
             mail=mail, outbox=outbox, sessions=sessions, lockout=lockout, ratelimit=ratelimit,
             factors=factors, signin=signin, accounts=accounts, users=users,
@@ -173,6 +190,8 @@ class Container:
             phones=_phones(settings, db, client, keys, ratelimit, events, clock),
             secrets=SecretBox(_encryption_keys(settings)),
         )
+        _password_pages(container)
+        return container
 
     def close(self) -> None:
         self.outbox.stop()
@@ -204,6 +223,36 @@ def _phones(
         events, clock, key=derive(secret, Purpose.PHONE_CODES), region=sms.default_region, code_ttl=sms.code_ttl,
         attempts=sms.code_attempts, per_hour=sms.codes_per_hour,
     )
+
+
+def _password_pages(c: Container) -> None:
+    """The account's password pages: change (or set) it, and reset a forgotten one by e-mail."""
+    settings, rl = c.settings, c.settings.ratelimit
+    # The same check as the compromised-password wizard's and the unlock page's.
+    breached: BreachedPasswordCheck = (
+        FrequencyListCheck() if settings.security.refuse_breached_passwords else NullCheck()
+    )
+    rules = Rules(c.passwords, breached)
+    common: dict[str, Any] = {
+        "rules": rules, "lockout": c.lockout, "ratelimit": c.ratelimit, "sessions": c.sessions,
+        "events": c.events, "mail": c.mail, "clock": c.clock, "policies": c.signin.password_policies,
+        "wizard_url": c.compromised_password_link,
+    }
+    c.account_passwords = PasswordService(
+        users=c.users, limits=Limits(rl.signin_per_ip, rl.signin_per_account_ip, rl.signin_window), **common
+    )
+    c.password_reset = PasswordResetService(
+        users=c.users, secret=settings.secret_key.get_secret_value() or "testing-only",
+        base_url=settings.server.base_url, ttl=settings.security.password_reset_link_ttl, unit=c.db.unit,
+        **common,
+    )
+
+    def status(user: User) -> str:
+        return N_("Set") if user.password_hash else N_("Not set")
+
+    c.nav.append(NavEntry(N_("Password"), "password.change", order=5,
+                          description=N_("Change your password, and sign out your other devices.")))
+    c.review.append(ReviewItem(N_("Password"), "password.change", status))
 
 
 def _encryption_keys(settings: Settings) -> list[bytes]:

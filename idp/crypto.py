@@ -31,6 +31,7 @@ class Purpose(StrEnum):
     CREDENTIALS = "idp credential hash key v2"  # HMAC of app passwords and API tokens
     RECOVERY_CODES = "idp recovery code hash key v2"  # HMAC of recovery codes
     UNLOCK_LINK = "idp unlock link key v2"  # itsdangerous signer of the e-mailed unlock link
+    PASSWORD_RESET_LINK = "idp password reset link key v1"  # noqa: S105 - signer of the e-mailed reset link
     KAUTH_NOTICE = "server notice key v1"  # the P-256 key signing what kAuth devices are told
     DEMO_RP = "idp demo relying party key v1"  # itsdangerous signer of the demo client's state cookie
     PHONE_CODES = "idp phone confirmation code key v1"  # HMAC of the codes texted to confirm a number

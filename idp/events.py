@@ -29,6 +29,10 @@ class EventTag(enum.StrEnum):
     SESSION_ENDED = "account:session:ended"
     PASSWORD_CHANGED = "account:password:changed"  # noqa: S105 - an event name
     PASSWORD_REHASHED = "account:password:rehashed"  # noqa: S105
+    PASSWORD_CHANGE_FAILED = "account:password:change_failed"  # noqa: S105 - wrong current password
+    PASSWORD_RESET_REQUESTED = "account:password:reset_requested"  # noqa: S105
+    PASSWORD_RESET = "account:password:reset"  # noqa: S105
+    PASSWORD_RESET_LINK_REFUSED = "account:password:reset_link_refused"  # noqa: S105
     USER_CREATED = "account:user:created"
     USER_DISABLED = "account:user:disabled"
     USER_ENABLED = "account:user:enabled"

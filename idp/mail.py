@@ -130,12 +130,20 @@ class MailService:
     ) -> int:
         """Render `template` in the recipient's language; its moments (`|when`) are written in
         the recipient's `timezone` (UTC when None)."""
+        subject, body = self.render(template, locale=locale, timezone=timezone, **values)
+        return self.outbox.add(to_addr=to, subject=subject, body_text=body, now=self.clock.now(), template=template)
+
+    def render(
+        self, template: str, *, locale: str | None = "en", timezone: str | None = None, **values: Any,
+    ) -> tuple[str, str]:
+        """The subject and body `queue` would store (also used to spend the same time on a
+        request that sends nothing, e.g. a password reset for an unknown address)."""
         language = locale if locale in ("en", "fr") else "en"
         tmpl = self._env(language).get_template(f"mail/{template}.txt")
         ctx = tmpl.new_context(self.context | values | {"timezone": timezone})
         subject = "".join(tmpl.blocks["subject"](ctx)).strip()
         body = "".join(tmpl.blocks["body"](ctx)).strip() + "\n"
-        return self.outbox.add(to_addr=to, subject=subject, body_text=body, now=self.clock.now(), template=template)
+        return subject, body
 
 
 def _when_filter(locale: str) -> Callable[..., str]:

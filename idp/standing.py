@@ -33,6 +33,7 @@ class Act(enum.StrEnum):
     APP_PASSWORD = enum.auto()  # mail clients, forward auth
     API_TOKEN = enum.auto()  # scripts, the JSON API
     KAUTH_DEVICE = enum.auto()  # the phone app's signed requests, its enrolment
+    PASSWORD_RESET = enum.auto()  # ask for and use an e-mailed link that sets a forgotten password
 
 
 _NOT_DISABLED = frozenset({Standing.ACTIVE, Standing.LOCKED})
@@ -47,6 +48,9 @@ ALLOWED: dict[Act, frozenset[Standing]] = {
     Act.APP_PASSWORD: _NOT_DISABLED,
     Act.API_TOKEN: _NOT_DISABLED,
     Act.KAUTH_DEVICE: _NOT_DISABLED,
+    # A lock is lifted by a reset (OWASP: the forgotten-password path must work for a locked-out
+    # owner); a disabled account gets no link.
+    Act.PASSWORD_RESET: _NOT_DISABLED,
 }
 
 

@@ -23,6 +23,7 @@ EXPECTED: dict[str, set[str]] = {
     "app_password": {"active", "locked"},
     "api_token": {"active", "locked"},
     "kauth_device": {"active", "locked"},
+    "password_reset": {"active", "locked"},
 }
 
 

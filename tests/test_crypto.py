@@ -25,6 +25,7 @@ LABELS = {
     Purpose.CREDENTIALS: (b"idp key derivation", b"idp credential hash key v2"),
     Purpose.RECOVERY_CODES: (b"idp key derivation", b"idp recovery code hash key v2"),
     Purpose.UNLOCK_LINK: (b"idp key derivation", b"idp unlock link key v2"),
+    Purpose.PASSWORD_RESET_LINK: (b"idp key derivation", b"idp password reset link key v1"),
     Purpose.KAUTH_NOTICE: (b"idp-kauth", b"server notice key v1"),
     Purpose.DEMO_RP: (b"idp key derivation", b"idp demo relying party key v1"),
 }

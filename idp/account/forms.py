@@ -5,11 +5,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from wtforms import BooleanField
+from wtforms import PasswordField
 from wtforms import RadioField
 from wtforms import SelectChoice
 from wtforms import SelectField
 from wtforms import StringField
+from wtforms.validators import DataRequired
 from wtforms.validators import InputRequired
+from wtforms.validators import Length
 
 from idp.words import TIMEZONES
 
@@ -81,3 +85,38 @@ class CodeForm(FlaskForm):  # type: ignore[misc]
 
 class PlainForm(FlaskForm):  # type: ignore[misc]
     """A button's form: only its CSRF token (send a new code, remove a number)."""
+# The password rules are AccountService's (idp.account.passwords.Rules): the forms only bound the
+# length of what they read, so a huge field is refused before any hashing.
+def _password(label: str, autocomplete: str) -> PasswordField:
+    return PasswordField(
+        label, validators=[Length(max=1024, message=_l("This password is too long."))],
+        render_kw={"autocomplete": autocomplete},
+    )
+
+
+class ChangePasswordForm(FlaskForm):  # type: ignore[misc]
+    current_password = _password(_l("Current password"), "current-password")
+    new_password = _password(_l("New password"), "new-password")
+    confirm = _password(_l("New password again"), "new-password")
+    sign_out_others = BooleanField(_l("Sign out my other sessions"), default=True)
+
+
+class SetPasswordForm(FlaskForm):  # type: ignore[misc]
+    new_password = _password(_l("New password"), "new-password")
+    confirm = _password(_l("New password again"), "new-password")
+
+
+class ForgotPasswordForm(FlaskForm):  # type: ignore[misc]
+    login = StringField(
+        _l("E-mail address"),
+        validators=[
+            DataRequired(_l("Enter your e-mail address.")),
+            Length(max=320, message=_l("This e-mail address is too long.")),
+        ],
+        render_kw={"autocomplete": "username", "inputmode": "email", "autofocus": True},
+    )
+
+
+class ResetPasswordForm(FlaskForm):  # type: ignore[misc]
+    new_password = _password(_l("New password"), "new-password")
+    confirm = _password(_l("New password again"), "new-password")

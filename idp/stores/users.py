@@ -138,6 +138,17 @@ class SqlUserStore:
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    def swap_password_hash(self, user_id: int, old_hash: str | None, new_hash: str, now: dt.datetime) -> bool:
+        """Set a new password only if the stored hash is still `old_hash` (None: no password):
+        of two racing changes, or two uses of one reset link, exactly one wins."""
+        same = UserRow.password_hash.is_(None) if old_hash is None else UserRow.password_hash == old_hash
+        with self.db.transaction() as s:
+            result = s.execute(
+                update(UserRow).where(UserRow.id == user_id, same)
+                .values(password_hash=new_hash, password_changed_at=now, updated_at=now)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
     def set_status(self, user_id: int, status: UserStatus, now: dt.datetime) -> User:
         return self._update(user_id, now, status=status.value)
 

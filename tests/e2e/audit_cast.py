@@ -140,6 +140,8 @@ def make_cast(services: Any, client: Any, clock: Any, make_user: Any) -> Cast:
     ids["device"] = phone.device_id
     ids |= _organisation(services, user, services.users.get(member.id))
     ids["unlock"] = _locked(services, services.users.get(member.id))
+    # The member's password never changes in the audit (the wizard replaces the person's).
+    ids["reset"] = "/login/reset/" + services.password_reset.token_for(services.users.get(member.id))
     ids |= _application(services, user)
     services.profiles.set_names(user, given_name="Ada", family_name="Lovelace", display_name="", ctx=CTX)
     services.profiles.set_picture(user, portrait(), ctx=CTX)
