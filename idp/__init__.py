@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     from idp import logs
     from idp.account import profile
     from idp.account import profile_views
+    from idp.account.email_views import bp as email_bp
     from idp.account.phone_views import bp as phones_bp
     from idp.account.profile_views import bp as profile_bp
     from idp.account.views import bp as account_bp
@@ -91,10 +92,11 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     app.register_blueprint(account_bp)
     app.register_blueprint(profile_bp)
     app.register_blueprint(phones_bp)
+    app.register_blueprint(email_bp)
     app.jinja_env.globals["picture_url"] = profile_views.picture_url
     app.add_template_filter(profile.initials, "initials")
     container.nav.append(NavEntry(
-        N_("Your profile"), "profile.profile", order=1, sections=("profile", "phones"),
+        N_("Your profile"), "profile.profile", order=1, sections=("profile", "phones", "email"),
         description=N_("Your name, your picture, and the language and time zone of your pages and e-mails."),
     ))
     app.register_blueprint(password_bp)

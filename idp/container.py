@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from idp import metrics
+from idp.account.email_change import EmailChangeService
 from idp.account.passwords import Limits
 from idp.account.passwords import PasswordService
 from idp.account.passwords import Rules
@@ -130,6 +131,7 @@ class Container:
     # The account's own password pages (idp.account.passwords, idp.account.reset).
     account_passwords: PasswordService = field(init=False)
     password_reset: PasswordResetService = field(init=False)
+    email_change: EmailChangeService = field(init=False)
 
     def compromised_password_link(self) -> str:
         """The wizard's address for mail, or the account page when the wizard is not installed."""
@@ -250,6 +252,12 @@ def _password_pages(c: Container) -> None:
     def status(user: User) -> str:
         return N_("Set") if user.password_hash else N_("Not set")
 
+    c.email_change = EmailChangeService(
+        users=c.users, mail=c.mail, events=c.events, ratelimit=c.ratelimit, clock=c.clock,
+        policies=c.signin.password_policies, secret=settings.secret_key.get_secret_value() or "testing-only",
+        base_url=settings.server.base_url, ttl=settings.security.email_change_link_ttl,
+        wizard_url=c.compromised_password_link,
+    )
     c.nav.append(NavEntry(N_("Password"), "password.change", order=5,
                           description=N_("Change your password, and sign out your other devices.")))
     c.review.append(ReviewItem(N_("Password"), "password.change", status))

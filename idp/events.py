@@ -44,6 +44,7 @@ class EventTag(enum.StrEnum):
     AVATAR_CHANGED = "account:avatar:changed"
     AVATAR_REMOVED = "account:avatar:removed"
     PHONE_CONFIRMED = "account:phone:confirmed"
+    EMAIL_CHANGED = "account:email:changed"
     PHONE_REMOVED = "account:phone:removed"
 
     # -- second factors (idp.mfa) ----------------------------------------------------

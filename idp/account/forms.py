@@ -120,3 +120,9 @@ class ForgotPasswordForm(FlaskForm):  # type: ignore[misc]
 class ResetPasswordForm(FlaskForm):  # type: ignore[misc]
     new_password = _password(_l("New password"), "new-password")
     confirm = _password(_l("New password again"), "new-password")
+
+
+class EmailForm(FlaskForm):  # type: ignore[misc]
+    """A new login e-mail; the service checks it (idp.account.email_change)."""
+
+    email = StringField(_l("New e-mail address"), render_kw={"autocomplete": "email", "type": "email"})

@@ -54,6 +54,7 @@ ACTION_LABELS: dict[str, str] = {
     EventTag.AVATAR_CHANGED: N_("Picture changed"),
     EventTag.AVATAR_REMOVED: N_("Picture removed"),
     EventTag.PHONE_CONFIRMED: N_("Phone number confirmed"),
+    EventTag.EMAIL_CHANGED: N_("Login e-mail changed"),
     EventTag.PHONE_REMOVED: N_("Phone number removed"),
     EventTag.NOTIFICATIONS_CHANGED: N_("Notification settings changed"),
     EventTag.LOCKOUT_THRESHOLD_CHANGED: N_("Lockout threshold changed"),

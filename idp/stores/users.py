@@ -158,6 +158,13 @@ class SqlUserStore:
     def set_timezone(self, user_id: int, timezone: str | None, now: dt.datetime) -> User:
         return self._update(user_id, now, timezone=timezone)
 
+    def set_email(self, user_id: int, email: str, now: dt.datetime) -> User:
+        """A new login e-mail; ConflictError when another account has it (any case)."""
+        try:
+            return self._update(user_id, now, email=email.strip(), email_key=email_key(email))
+        except IntegrityError as exc:
+            raise ConflictError("an account with this e-mail already exists") from exc
+
     def set_names(
         self, user_id: int, *, given_name: str | None, family_name: str | None, display_name: str, now: dt.datetime
     ) -> User:

@@ -112,6 +112,19 @@ def _application(services: Any, user: Any) -> dict[str, str]:
             "authorize_error": "/oauth/authorize?" + urlencode({"client_id": "no-such-application"})}
 
 
+def _email_link(services: Any, user: Any) -> str:
+    """The path of a link confirming a new login e-mail, as mailed to it."""
+    import re
+
+    from tests.conftest import outbox
+
+    services.email_change.request(user, "ada.lovelace@example.org", ctx=CTX)
+    [body] = [m["body"] for m in outbox(services) if m["to"] == "ada.lovelace@example.org"]
+    match = re.search(r"https?://[^/\s]+(/profile/email/confirm/\S+)", body)
+    assert match, body
+    return match.group(1)
+
+
 def portrait() -> bytes:
     """A 300 x 300 PNG: the picture the header and the profile show."""
     import io
@@ -145,6 +158,7 @@ def make_cast(services: Any, client: Any, clock: Any, make_user: Any) -> Cast:
     ids |= _application(services, user)
     services.profiles.set_names(user, given_name="Ada", family_name="Lovelace", display_name="", ctx=CTX)
     services.profiles.set_picture(user, portrait(), ctx=CTX)
+    ids["email_link"] = _email_link(services, user)
     ids["phone"] = services.phones.add(user, label="Mobile", number="+41 79 123 45 67", ctx=CTX,
                                        text="%(code)s").id
     cast = Cast(person, phone, ids)
