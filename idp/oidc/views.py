@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
+from idp.oidc import OIDC
 from idp.oidc import claims as claims_mod
 from idp.oidc.authorize import AskConsent
 from idp.oidc.authorize import AuthorizationContext
@@ -37,6 +38,7 @@ from idp.oidc.forms import LogoutForm
 from idp.oidc.keys import JWKS_MAX_AGE
 from idp.oidc.models import EndUser
 from idp.oidc.server import HTTPS_REQUIRED
+from idp.oidc.server import IdpAuthorizationServer
 from idp.oidc.service import OidcService
 from idp.standing import Act
 from idp.standing import may
@@ -50,12 +52,15 @@ JSON_ENDPOINTS = ("oidc.token", "oidc.revoke", "oidc.introspect")
 
 
 def _oidc() -> OidcService:
-    service: OidcService = services().ext["oidc"].service
+    service: OidcService = services().get(OIDC).service
     return service
 
 
-def _server() -> Any:
-    return services().ext["oidc"].server
+def _server() -> IdpAuthorizationServer:
+    server = services().get(OIDC).server
+    if server is None:
+        raise RuntimeError("the OpenID Provider's server is built with the Flask application")
+    return server
 
 
 def _no_store(response: Response) -> Response:
@@ -85,7 +90,7 @@ def _public_json(body: bytes, etag: str, max_age: int) -> Response:
 
 @bp.get("/.well-known/openid-configuration")
 def discovery() -> Response:
-    ext = services().ext["oidc"]
+    ext = services().get(OIDC)
     return _public_json(*discovery_document(ext.issuer, tuple(ext.algorithms)), max_age=300)
 
 
@@ -101,7 +106,7 @@ def jwks() -> Response:
 def _redirect_to_client(redirect_uri: str, params: dict[str, str | None]) -> BaseResponse:
     """A redirect back to the relying party, always naming us (RFC 9207 `iss`)."""
     values = {k: v for k, v in params.items() if v is not None}
-    values["iss"] = services().ext["oidc"].issuer
+    values["iss"] = services().get(OIDC).issuer
     sep = "&" if "?" in redirect_uri else "?"
     return _no_store(redirect(f"{redirect_uri}{sep}{urlencode(values)}"))  # type: ignore[arg-type]
 
@@ -213,7 +218,7 @@ def _issue(grant: Any, end_user: EndUser | None, resume: str | None) -> BaseResp
         _oidc().unpark(resume)
     if location:
         sep = "&" if "?" in location else "?"
-        response.headers["Location"] = f"{location}{sep}{urlencode({'iss': services().ext['oidc'].issuer})}"
+        response.headers["Location"] = f"{location}{sep}{urlencode({'iss': services().get(OIDC).issuer})}"
     return _no_store(response)
 
 
@@ -299,7 +304,7 @@ def userinfo() -> Response:
         return _bearer_error(401, "invalid_token", "the access token is invalid, expired or revoked")
     if "openid" not in str(body.get("scope", "")).split():
         return _bearer_error(403, "insufficient_scope", "the token was not granted the openid scope")
-    user = services().ext["oidc"].subjects.by_subject(str(body.get("sub")))
+    user = services().get(OIDC).subjects.by_subject(str(body.get("sub")))
     if user is None or not may(user, Act.ACCESS_TOKEN):
         return _bearer_error(401, "invalid_token", "the account is no longer active")
     claims = claims_mod.released(user, str(body.get("scope", "")), body.get("userinfo_claims"))
@@ -360,10 +365,6 @@ def logged_out() -> str:
     return render_template("oidc/logged_out.html")
 
 
-def exempt_from_csrf(app: Any) -> None:
-    """Protocol endpoints are called by relying parties (no CSRF token); the consent and
-    logout-confirmation forms keep theirs."""
-    csrf = app.extensions.get("csrf")
-    if csrf is not None:
-        for view in (authorize, token, revoke, introspect, userinfo, end_session):
-            csrf.exempt(view)
+# Protocol endpoints are called by relying parties (no CSRF token); the consent and
+# logout-confirmation forms keep theirs.
+CSRF_EXEMPT = (authorize, token, revoke, introspect, userinfo, end_session)
