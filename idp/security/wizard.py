@@ -106,7 +106,7 @@ class WizardService:
         return summary
 
     def review(self, user: User) -> list[ReviewLine]:
-        """Step 3. Every feature's review item with this person's status."""
+        """Step 3. Every capability's review line with this person's status."""
         lines = []
         for item in self.review_items:
             try:
