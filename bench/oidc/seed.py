@@ -7,7 +7,7 @@ import json
 import sys
 
 from idp.container import Container
-from idp.oidc import build
+from idp.oidc.capability import build
 from idp.oidc.tokens import GrantContext
 from idp.settings import load_settings
 from idp.stores.migrate import upgrade
