@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 from typing import Any
 
 from flask import Flask
@@ -11,19 +12,30 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from idp.settings import Settings
 from idp.settings import load_settings
 
-__all__ = ["create_app"]
+if TYPE_CHECKING:
+    from idp.capability import Pluggable
 
-# Capabilities that plug into the foundation. Each is a package with
-# `init_app(app, container)` that builds its services, registers its blueprints, second
-# factors, sign-in alternatives, navigation entries and event subscribers.
-FEATURES = (
-    "idp.mfa",
-    "idp.security.center",
-    "idp.security.credentials",
-    "idp.oidc",
-    "idp.kauth",
-    "idp.federation",
+__all__ = ["CAPABILITIES", "capabilities", "create_app"]
+
+# The capabilities that plug into the foundation, in the order they contribute (second factors,
+# review lines ...). Each module holds one `CAPABILITY` (idp.capability.Capability) that declares
+# all it adds; they are named here by module so that importing `idp` imports none of them.
+CAPABILITIES = (
+    "idp.mfa.capability",
+    "idp.security.center.capability",
+    "idp.security.credentials.capability",
+    "idp.oidc.capability",
+    "idp.kauth.capability",
+    "idp.federation.capability",
 )
+
+
+def capabilities() -> tuple[Pluggable, ...]:
+    """The declarations of `CAPABILITIES`. Each ships with the package: one that cannot be
+    imported is a broken installation and stops the start-up with its own error."""
+    import importlib
+
+    return tuple(importlib.import_module(name).CAPABILITY for name in CAPABILITIES)
 
 
 def create_app(settings: Settings | None = None, **build: Any) -> Flask:
@@ -39,13 +51,11 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     from idp.auth.views import bp as auth_bp
     from idp.container import Container
     from idp.container import resource_dir
-    from idp.errors import N_
     from idp.web import current
     from idp.web import i18n
     from idp.web import plumbing
     from idp.web.csrf import SameOriginCSRF
     from idp.web.health import bp as health_bp
-    from idp.web.nav import NavEntry
 
     settings = settings or load_settings()
     if not settings.testing:
@@ -76,7 +86,8 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
         n = settings.server.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
 
-    container = Container.build(settings, **build)
+    installed = capabilities()
+    container = Container.build(settings, capabilities=installed, **build)
     app.extensions["idp"] = container
 
     # Before the CSRF check, which is the first to read a form.
@@ -95,23 +106,11 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     app.register_blueprint(email_bp)
     app.jinja_env.globals["picture_url"] = profile_views.picture_url
     app.add_template_filter(profile.initials, "initials")
-    container.nav.append(NavEntry(
-        N_("Your profile"), "profile.profile", order=1, sections=("profile", "phones", "email"),
-        description=N_("Your name, your picture, and the language and time zone of your pages and e-mails."),
-    ))
     app.register_blueprint(password_bp)
-    _init_features(app, container)
-    container.nav.sort(key=lambda entry: entry.order)
+    for capability in installed:
+        capability.plug_flask(app, container)
 
     if settings.mail.background_delivery and not settings.testing:
         container.outbox.start_thread()
     return app
 
-
-def _init_features(app: Flask, container: Any) -> None:
-    import importlib
-
-    # Every listed capability ships with the package: one that cannot be imported, or has no
-    # init_app, is a broken installation and stops the start-up with its own error.
-    for name in FEATURES:
-        importlib.import_module(name).init_app(app, container)

@@ -301,12 +301,13 @@ def wsgi_environ(scope: Scope, body: bytes) -> dict[str, Any]:
 def build_lane(flask_app: Flask) -> FastLane | None:
     """The fast lane, when settings allow it; its stores only when the data is in PostgreSQL
     and Redis (with SQLite or the embedded store it answers discovery and JWKS alone)."""
+    from idp.oidc import OIDC
     from idp.stores.oidc_async import AsyncOidcStore
     from idp.stores.redis import Keys
 
     container = flask_app.extensions["idp"]
     settings = container.settings
-    ext = container.ext.get("oidc")
+    ext = container.find(OIDC)
     if ext is None or not settings.oidc.fast_lane:
         return None
     store = None

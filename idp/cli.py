@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import secrets
 import sys
-from collections.abc import Callable
-from functools import wraps
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
-from typing import TypeVar
 
 import click
 from cryptography.fernet import Fernet
 
-from idp.errors import IdpError
+from idp.capability import CommandServices
+from idp.capability import friendly
 from idp.errors import SettingsError
 from idp.model import Role
 from idp.settings import Settings
@@ -22,30 +23,31 @@ from idp.settings import config_file_path
 from idp.settings import instance_path_from_env
 from idp.settings import load_settings
 
-F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    from idp.container import Container
 
 DEMO_ORG = ("demo", "Demo Organisation")
 DEMO_EMAIL = "demo@example.com"
 
 
-def friendly(func: F) -> F:
-    """Print IdpError (bad settings, bad input, conflicts) as one line and exit 2, no traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except IdpError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _container(**overrides: Any) -> Any:
+def _container(**overrides: Any) -> Container:
     from idp.container import Container
 
     return Container.build(load_settings(**overrides))
+
+
+@contextmanager
+def _with_capabilities() -> Iterator[Container]:
+    """Every capability's services, without the web application: what capability commands use
+    (`idp.capability.command_services`)."""
+    from idp import capabilities
+    from idp.container import Container
+
+    container = Container.build(load_settings(), capabilities=capabilities())
+    try:
+        yield container
+    finally:
+        container.close()
 
 
 def _write_instance_config(instance: Path, *, force: bool = False) -> Path:
@@ -78,8 +80,10 @@ def _initialise(force: bool = False) -> Settings:
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Identity provider and account-security service."""
+    ctx.obj = CommandServices(_with_capabilities)
 
 
 @main.command()
@@ -120,7 +124,7 @@ def serve(host: str, port: int, demo: bool) -> None:
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
-def _seed_demo(container: Any, host: str, port: int) -> None:
+def _seed_demo(container: Container, host: str, port: int) -> None:
     accounts = container.accounts
     password = secrets.token_urlsafe(12)
     org = container.accounts.orgs.by_slug(DEMO_ORG[0]) or accounts.create_org(*DEMO_ORG)
@@ -297,22 +301,17 @@ def mail_worker(interval: float) -> None:
     _container().outbox.run_forever(interval)
 
 
-# Command groups of the capabilities (`idp client`, `idp keys`, `idp sso` ...): each feature
-# package may have a `cli.py` with a click group or command named `commands`.
-def _add_feature_commands() -> None:
-    import importlib
-    import importlib.util
+# Command groups of the capabilities (`idp client`, `idp keys`, `idp sso` ...), as each
+# capability declares them.
+def _add_capability_commands() -> None:
+    from idp import capabilities
 
-    from idp import FEATURES
-
-    for name in FEATURES:
-        if importlib.util.find_spec(name) is None or importlib.util.find_spec(f"{name}.cli") is None:
-            continue
-        for command in getattr(importlib.import_module(f"{name}.cli"), "commands", []):
+    for capability in capabilities():
+        for command in capability.commands:
             main.add_command(command)
 
 
-_add_feature_commands()
+_add_capability_commands()
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m idp.cli`

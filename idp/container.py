@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from idp import metrics
 from idp.account.email_change import EmailChangeService
@@ -19,8 +19,14 @@ from idp.account.reset import PasswordResetService
 from idp.account.service import AccountService
 from idp.auth.factors import Alternative
 from idp.auth.factors import FactorRegistry
-from idp.auth.factors import RecoveryCodes
+from idp.auth.factors import ReauthMethod
 from idp.auth.service import SignInService
+from idp.capability import COMPROMISED_PASSWORD_URL
+from idp.capability import UNLOCK_LINKS
+from idp.capability import IdentifyRoute
+from idp.capability import Pluggable
+from idp.capability import Slot
+from idp.capability import Slots
 from idp.clock import Clock
 from idp.clock import SystemClock
 from idp.crypto import Purpose
@@ -67,6 +73,7 @@ from idp.web.nav import FactorSection
 from idp.web.nav import NavEntry
 
 PACKAGE = Path(__file__).parent
+T = TypeVar("T")
 
 
 def resource_dir(name: str) -> Path:
@@ -92,7 +99,7 @@ class Container:
     settings: Settings
     clock: Clock
     db: Database
-    redis: object
+    redis: redis_store.Client
     events: EventRecorder
     passwords: Passwords
     mail: MailService
@@ -107,27 +114,21 @@ class Container:
     phones: PhoneService
     users: SqlUserStore
     secrets: SecretBox
+    # What capabilities add (idp.capability.Capability.plug).
+    # Ways to sign in from the sign-in page (passkey, SSO).
     alternatives: list[Alternative] = field(default_factory=list)
-    # Pages of signed-in people, added by features: the account home lists them, the top
-    # navigation shows those marked `top` (ordered by `order`).
+    # Other ways than the password to confirm it is you on /reauth.
+    reauth: list[ReauthMethod] = field(default_factory=list)
+    # Pages of signed-in people: the account home lists them, the top navigation shows those
+    # marked `top` (ordered by `order`).
     nav: list[NavEntry] = field(default_factory=list)
     # Second factors of other capabilities, listed on the two-step verification page.
     factor_sections: list[FactorSection] = field(default_factory=list)
-    # Consulted after the e-mail is typed: a callable (login, flow) -> URL to send the browser to
-    # instead of the password page (an organisation that requires single sign-on), or None.
-    identify_routes: list[Callable[[str, Any], str | None]] = field(default_factory=list)
+    # Consulted after the e-mail is typed: the URL to send the browser to instead of the
+    # password page (an organisation that requires single sign-on), or None.
+    identify_routes: list[IdentifyRoute] = field(default_factory=list)
     # Lines of the security review (security center, compromised-password wizard).
     review: list[ReviewItem] = field(default_factory=list)
-    # Services built by features (`init_app`), by feature name.
-    ext: dict[str, Any] = field(default_factory=dict)
-    # Hooks one capability offers others, each set by the capability that owns it and None when
-    # that capability is not installed (read them when used, not at start-up: capabilities start
-    # in any order).
-    # The compromised-password wizard's public address (idp.security.center); called while a
-    # request is handled.
-    compromised_password_url: Callable[[], str] | None = None
-    # Recovery codes, for other capabilities' second factors (idp.mfa).
-    recovery_codes: RecoveryCodes | None = None
     # The account's own password pages (idp.account.passwords, idp.account.reset).
     account_passwords: PasswordService = field(init=False)
     password_reset: PasswordResetService = field(init=False)
@@ -135,11 +136,39 @@ class Container:
 
     def compromised_password_link(self) -> str:
         """The wizard's address for mail, or the account page when the wizard is not installed."""
-        hook = self.compromised_password_url
+        hook = self.find(COMPROMISED_PASSWORD_URL)
         return hook() if hook is not None else self.settings.server.base_url + "/"
 
+    # The capabilities' services and the hooks they offer each other, by typed slot.
+    slots: Slots = field(default_factory=Slots)
+
+    def get(self, slot: Slot[T]) -> T:
+        """A capability's services (or a hook); LookupError when it is not installed."""
+        return self.slots.get(slot)
+
+    def find(self, slot: Slot[T]) -> T | None:
+        """A capability's services (or a hook), or None when it is not installed."""
+        return self.slots.find(slot)
+
+    def install(self, capabilities: Iterable[Pluggable]) -> None:
+        """Build every capability's services (each may offer hooks), then let each take what the
+        others offer and add its contributions, in the order given."""
+        capabilities = tuple(capabilities)
+        for capability in capabilities:
+            capability.build_into(self)
+        for capability in capabilities:
+            capability.plug(self)
+        links = self.find(UNLOCK_LINKS)
+        if links is not None:
+            self.lockout.offer_unlock_links(links)
+        self.nav.sort(key=lambda entry: entry.order)
+
     @classmethod
-    def build(cls, settings: Settings, *, clock: Clock | None = None, mailer: Mailer | None = None) -> Container:
+    def build(
+        cls, settings: Settings, *, clock: Clock | None = None, mailer: Mailer | None = None,
+        capabilities: Iterable[Pluggable] = (),
+    ) -> Container:
+        """The foundation's services, then the given capabilities' (`install`)."""
         clock = clock or SystemClock()
         db = Database(settings.database_url, echo=settings.database.echo)
         client = redis_store.connect(settings.redis)
@@ -192,17 +221,18 @@ class Container:
             phones=_phones(settings, db, client, keys, ratelimit, events, clock),
             secrets=SecretBox(_encryption_keys(settings)),
         )
-        _password_pages(container)
+        _account_pages(container)
+        container.install(capabilities)
         return container
 
     def close(self) -> None:
         self.outbox.stop()
         self.db.dispose()
-        redis_store.close(self.redis)  # type: ignore[arg-type]
+        redis_store.close(self.redis)
 
     def ready(self) -> dict[str, bool]:
         probe = redis_store.Keys(self.settings.redis.key_prefix).probe()
-        return {"database": self.db.ping(), "redis": redis_store.ready(self.redis, probe)}  # type: ignore[arg-type]
+        return {"database": self.db.ping(), "redis": redis_store.ready(self.redis, probe)}
 
 
 def build_sms(settings: Settings) -> SmsSender:
@@ -227,26 +257,25 @@ def _phones(
     )
 
 
-def _password_pages(c: Container) -> None:
-    """The account's password pages: change (or set) it, and reset a forgotten one by e-mail."""
+def _account_pages(c: Container) -> None:
+    """The account's own pages beyond the profile's services: the password (change or set it,
+    reset a forgotten one by e-mail), the login e-mail's change, and their nav entries."""
     settings, rl = c.settings, c.settings.ratelimit
     # The same check as the compromised-password wizard's and the unlock page's.
     breached: BreachedPasswordCheck = (
         FrequencyListCheck() if settings.security.refuse_breached_passwords else NullCheck()
     )
     rules = Rules(c.passwords, breached)
-    common: dict[str, Any] = {
-        "rules": rules, "lockout": c.lockout, "ratelimit": c.ratelimit, "sessions": c.sessions,
-        "events": c.events, "mail": c.mail, "clock": c.clock, "policies": c.signin.password_policies,
-        "wizard_url": c.compromised_password_link,
-    }
     c.account_passwords = PasswordService(
-        users=c.users, limits=Limits(rl.signin_per_ip, rl.signin_per_account_ip, rl.signin_window), **common
+        users=c.users, limits=Limits(rl.signin_per_ip, rl.signin_per_account_ip, rl.signin_window), rules=rules,
+        lockout=c.lockout, ratelimit=c.ratelimit, sessions=c.sessions, events=c.events, mail=c.mail,
+        clock=c.clock, policies=c.signin.password_policies, wizard_url=c.compromised_password_link,
     )
     c.password_reset = PasswordResetService(
         users=c.users, secret=settings.secret_key.get_secret_value() or "testing-only",
         base_url=settings.server.base_url, ttl=settings.security.password_reset_link_ttl, unit=c.db.unit,
-        **common,
+        rules=rules, lockout=c.lockout, ratelimit=c.ratelimit, sessions=c.sessions, events=c.events,
+        mail=c.mail, clock=c.clock, policies=c.signin.password_policies, wizard_url=c.compromised_password_link,
     )
 
     def status(user: User) -> str:
@@ -258,6 +287,10 @@ def _password_pages(c: Container) -> None:
         base_url=settings.server.base_url, ttl=settings.security.email_change_link_ttl,
         wizard_url=c.compromised_password_link,
     )
+    c.nav.append(NavEntry(
+        N_("Your profile"), "profile.profile", order=1, sections=("profile", "phones", "email"),
+        description=N_("Your name, your picture, and the language and time zone of your pages and e-mails."),
+    ))
     c.nav.append(NavEntry(N_("Password"), "password.change", order=5,
                           description=N_("Change your password, and sign out your other devices.")))
     c.review.append(ReviewItem(N_("Password"), "password.change", status))

@@ -62,6 +62,6 @@ def test_the_wheel_carries_everything_a_page_needs(tmp_path):
 def test_a_listed_capability_that_cannot_start_stops_the_application(monkeypatch, settings):
     import idp
 
-    monkeypatch.setattr(idp, "FEATURES", (*idp.FEATURES, "idp.no_such_capability"))
+    monkeypatch.setattr(idp, "CAPABILITIES", (*idp.CAPABILITIES, "idp.no_such_capability"))
     with pytest.raises(ModuleNotFoundError, match=r"idp\.no_such_capability"):
         idp.create_app(settings)

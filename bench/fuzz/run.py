@@ -39,6 +39,8 @@ from hypothesis import given  # noqa: E402
 from hypothesis import settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from idp.oidc import OIDC  # noqa: E402
+from idp.security.credentials import CREDENTIALS  # noqa: E402
 from tests.production.servers import PrivatePostgres  # noqa: E402
 from tests.production.servers import RedisServer  # noqa: E402
 from tests.production.servers import service_env  # noqa: E402
@@ -156,8 +158,8 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     logging.getLogger().addHandler(errors)
     container = app.extensions["idp"]
     user = container.accounts.create_user("fuzz@example.com", PASSWORD, display_name="Fuzz")
-    container.ext["oidc"].clients.create("Fuzz app", redirect_uris=["https://rp.example/cb"])  # a real client
-    _item, api_token = container.ext["credentials"].create_api_token(
+    container.get(OIDC).clients.create("Fuzz app", redirect_uris=["https://rp.example/cb"])  # a real client
+    _item, api_token = container.get(CREDENTIALS).create_api_token(
         container.users.get(user.id), "Fuzz", ["account:read", "activity:read", "sessions:read"], 30,
         RequestContext(ip="10.0.0.1"),
     )

@@ -9,7 +9,7 @@ import sys
 
 from idp.container import Container
 from idp.model import RequestContext
-from idp.oidc import build
+from idp.oidc.capability import build
 from idp.oidc.rules.grant import GrantContext
 from idp.settings import load_settings
 from idp.stores.migrate import upgrade

@@ -17,6 +17,7 @@ import sys
 import pyotp
 
 from idp import create_app
+from idp.mfa import MFA
 
 PASSWORD = "bench sign-in passphrase 1"
 
@@ -24,7 +25,7 @@ PASSWORD = "bench sign-in passphrase 1"
 def main(path: str, password_accounts: int, totp_accounts: int) -> None:
     app = create_app()
     container = app.extensions["idp"]
-    mfa = container.ext["mfa"]
+    mfa = container.get(MFA)
     password_hash = container.passwords.hash(PASSWORD)
     now = container.clock.now()
 

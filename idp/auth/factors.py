@@ -101,7 +101,7 @@ class FactorRegistry:
 class RecoveryCodes(Protocol):
     """Recovery codes, for a second factor of another capability that relies on them (kAuth: a
     first set with the first device, none left once the last factor goes). The capability that
-    keeps them (idp.mfa) sets `Container.recovery_codes`; None when it is not installed."""
+    keeps them (idp.mfa) offers them as `idp.capability.RECOVERY_CODES`."""
 
     @property
     def endpoint(self) -> str:
@@ -117,13 +117,15 @@ class RecoveryCodes(Protocol):
 class Alternative(Protocol):
     """A way to sign in that starts from the sign-in page instead of the e-mail (SSO, passkey)."""
 
-    label: str
-    endpoint: str
+    @property
+    def label(self) -> str: ...
+    @property
+    def endpoint(self) -> str: ...
 
 
 @dataclass(frozen=True)
 class SignInAlternative:
-    """The plain Alternative a capability registers in `container.alternatives`."""
+    """The plain Alternative a capability declares (`Capability.alternatives`)."""
 
     label: Any
     endpoint: str

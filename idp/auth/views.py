@@ -136,9 +136,9 @@ def reauth() -> str | BaseResponse | tuple[str, int]:
                 form.password.errors.append(_("Wrong password."))
             else:
                 return redirect(next_url)
-        return render_template("auth/reauth.html", form=form, next_url=next_url), 401
+        return render_template("auth/reauth.html", form=form, next_url=next_url, methods=services().reauth), 401
     form.next.data = next_url
-    return render_template("auth/reauth.html", form=form, next_url=next_url)
+    return render_template("auth/reauth.html", form=form, next_url=next_url, methods=services().reauth)
 
 
 @bp.post("/logout")

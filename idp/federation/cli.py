@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
-from idp.cli import friendly
+from idp.account.service import AccountService
+from idp.capability import command_services
+from idp.capability import friendly
 from idp.errors import IdpError
+from idp.federation import FEDERATION
+from idp.federation.service import FederationService
 
 
-def _service() -> Any:
-    from idp import create_app
-    from idp.settings import load_settings
-
-    app = create_app(load_settings())
-    container = app.extensions["idp"]
-    return container, container.ext["federation"]
+@contextmanager
+def _service() -> Iterator[tuple[AccountService, FederationService]]:
+    with command_services() as container:
+        yield container.accounts, container.get(FEDERATION)
 
 
 @click.group("sso")
@@ -52,14 +54,13 @@ def sso_add(
     from idp.account.service import CLI
     from idp.federation.service import ConnectionInput
 
-    container, service = _service()
-    org = container.accounts.org(org_slug)
     secret = sys.stdin.readline().strip() if secret_stdin else None
-    saved = service.save_connection(org, ConnectionInput(
-        kind=kind, name=name, client_id=client_id, domains=",".join(domains), tenant_id=tenant_id,
-        issuer=issuer, client_secret=secret, cert_key=Path(cert_key).read_text() if cert_key else None,
-        cert_thumbprint=cert_thumbprint, jit_enabled=jit, jit_role=role, password_allowed=not sso_only,
-    ), ctx=CLI)
+    with _service() as (accounts, service):
+        saved = service.save_connection(accounts.org(org_slug), ConnectionInput(
+            kind=kind, name=name, client_id=client_id, domains=",".join(domains), tenant_id=tenant_id,
+            issuer=issuer, client_secret=secret, cert_key=Path(cert_key).read_text() if cert_key else None,
+            cert_thumbprint=cert_thumbprint, jit_enabled=jit, jit_role=role, password_allowed=not sso_only,
+        ), ctx=CLI)
     click.echo(f"added connection {saved.id} ({saved.name}) for {', '.join(saved.domains)}")
 
 
@@ -68,8 +69,8 @@ def sso_add(
 @friendly
 def sso_list(as_json: bool) -> None:
     """List every connection (secrets are never shown)."""
-    _container, service = _service()
-    rows = service.all_connections()
+    with _service() as (_accounts, service):
+        rows = service.all_connections()
     if as_json:
         click.echo(json.dumps([{
             "id": c.id, "org_id": c.org_id, "kind": c.kind, "name": c.name, "tenant_id": c.tenant_id,
@@ -90,8 +91,8 @@ def sso_test(connection_id: int) -> None:
     """Run discovery against the directory and say what is wrong, if anything."""
     from idp.account.service import CLI
 
-    _container, service = _service()
-    checks = service.test_connection(service.connection(connection_id), ctx=CLI)
+    with _service() as (_accounts, service):
+        checks = service.test_connection(service.connection(connection_id), ctx=CLI)
     for check in checks:
         text = check.message % check.params if check.params else check.message
         click.echo(f"{'ok     ' if check.ok else 'PROBLEM'}  {text}")
@@ -106,13 +107,11 @@ def sso_disable(connection_id: int) -> None:
     """Turn a connection off: its domains can no longer sign in through it."""
     from idp.account.service import CLI
 
-    _container, service = _service()
-    try:
-        connection = service.connection(connection_id)
-    except IdpError as exc:
-        raise click.ClickException(str(exc)) from None
-    service.set_enabled(connection, False, ctx=CLI)
+    with _service() as (_accounts, service):
+        try:
+            connection = service.connection(connection_id)
+        except IdpError as exc:
+            raise click.ClickException(str(exc)) from None
+        service.set_enabled(connection, False, ctx=CLI)
     click.echo(f"connection {connection.id} ({connection.name}) is off")
 
-
-commands = [sso_group]

@@ -1,5 +1,5 @@
 """What the federation service needs from storage (implemented in idp.stores.federation and
-idp.stores.users; only idp.federation.init_app builds them)."""
+idp.stores.users; only idp.federation.capability builds them)."""
 
 from __future__ import annotations
 

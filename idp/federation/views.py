@@ -28,6 +28,7 @@ from idp.errors import FlowError
 from idp.errors import IdpError
 from idp.errors import NotFoundError
 from idp.errors import ValidationError
+from idp.federation import FEDERATION
 from idp.federation.errors import MESSAGES
 from idp.federation.errors import FederationError
 from idp.federation.forms import CodeForm
@@ -73,7 +74,7 @@ CALLBACK_FIELDS = ("state", "code", "error", "error_description", "iss", "sessio
 
 
 def fed() -> FederationService:
-    service: FederationService = services().ext["federation"]
+    service: FederationService = services().get(FEDERATION)
     return service
 
 

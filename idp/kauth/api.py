@@ -16,6 +16,8 @@ from flask import jsonify
 from flask import request
 from flask import url_for
 
+from idp.capability import COMPROMISED_PASSWORD_URL
+from idp.kauth import KAUTH
 from idp.kauth.errors import DeviceRemovedError
 from idp.kauth.errors import KauthError
 from idp.kauth.errors import MalformedRequestError
@@ -33,7 +35,7 @@ IP_LIMIT, IP_WINDOW = 120, 60
 
 
 def kauth() -> KauthService:
-    service: KauthService = services().ext["kauth"]
+    service: KauthService = services().get(KAUTH)
     return service
 
 
@@ -46,9 +48,9 @@ def public_url(endpoint: str) -> str:
 
 def wizard_url() -> str:
     """Where to secure the account after "this wasn't me": the compromised-password wizard's
-    public address when its capability is installed (Container.compromised_password_url), else
+    public address when its capability is installed (the COMPROMISED_PASSWORD_URL hook), else
     the account page."""
-    wizard = services().compromised_password_url
+    wizard = services().find(COMPROMISED_PASSWORD_URL)
     return wizard() if wizard is not None else public_url("account.home")
 
 

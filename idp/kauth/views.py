@@ -23,8 +23,10 @@ from werkzeug.wrappers import Response as BaseResponse
 from idp.auth.service import Flow
 from idp.auth.views import FLOW_KEY
 from idp.auth.views import finish
+from idp.capability import RECOVERY_CODES
 from idp.errors import FlowError
 from idp.errors import NotFoundError
+from idp.kauth import KAUTH
 from idp.kauth import fresh_recovery_codes
 from idp.kauth.errors import ApprovalBusyError
 from idp.kauth.errors import ApprovalCappedError
@@ -50,7 +52,7 @@ SHOWN_STATUS = {"reported": "denied"}
 
 
 def kauth() -> KauthService:
-    service: KauthService = services().ext["kauth"]
+    service: KauthService = services().get(KAUTH)
     return service
 
 
@@ -105,7 +107,7 @@ def enrol_status() -> Response:
     else:
         payload = {"status": "done", "device": result.name,
                    "message": _("%(device)s is ready to approve your sign-ins.", device=result.name)}
-        codes_page = fresh_recovery_codes(services(), current_user.user)
+        codes_page = fresh_recovery_codes(services().find(RECOVERY_CODES), current_user.user)
         if codes_page is not None:
             payload["next"] = url_for(codes_page)
             payload["next_label"] = _("Save your recovery codes now")

@@ -21,6 +21,7 @@ from idp.auth.views import finish
 from idp.errors import AuthenticationError
 from idp.errors import FlowError
 from idp.errors import ValidationError
+from idp.mfa import MFA
 from idp.mfa.forms import RecoveryCodeForm
 from idp.mfa.forms import TotpCodeForm
 from idp.mfa.forms import WebAuthnForm
@@ -41,7 +42,7 @@ Page = str | BaseResponse | tuple[str, int]
 
 
 def mfa() -> MfaService:
-    service: MfaService = services().ext["mfa"]
+    service: MfaService = services().get(MFA)
     return service
 
 

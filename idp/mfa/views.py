@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from idp.errors import NotFoundError
 from idp.errors import ValidationError
+from idp.mfa import MFA
 from idp.mfa.forms import ActionForm
 from idp.mfa.forms import AddKeyForm
 from idp.mfa.forms import ConfirmForm
@@ -37,7 +38,7 @@ Page = str | BaseResponse | tuple[str, int]
 
 
 def mfa() -> MfaService:
-    service: MfaService = services().ext["mfa"]
+    service: MfaService = services().get(MFA)
     return service
 
 

@@ -9,20 +9,16 @@ from typing import Any
 
 import click
 
-from idp.cli import friendly
+from idp.capability import command_services
+from idp.capability import friendly
+from idp.oidc import OIDC
+from idp.oidc import OidcExtension
 
 
 @contextmanager
-def _oidc() -> Iterator[Any]:
-    from idp.container import Container
-    from idp.oidc import build
-    from idp.settings import load_settings
-
-    container = Container.build(load_settings())
-    try:
-        yield build(container)
-    finally:
-        container.close()
+def _oidc() -> Iterator[OidcExtension]:
+    with command_services() as container:
+        yield container.get(OIDC)
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -204,5 +200,3 @@ def keys_prune(as_json: bool) -> None:
         dropped = oidc.keys.prune()
     click.echo(json.dumps({"pruned": dropped}) if as_json else f"pruned {len(dropped)} key(s)")
 
-
-commands = [client_group, keys_group]

@@ -10,6 +10,7 @@ import secrets
 import urllib.error
 import urllib.parse
 import urllib.request
+from typing import TYPE_CHECKING
 from typing import Any
 
 from flask import Blueprint
@@ -23,7 +24,12 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from idp.crypto import Purpose
 from idp.crypto import derive
+from idp.oidc import OIDC
+from idp.oidc import DemoClient
 from idp.web.current import services
+
+if TYPE_CHECKING:
+    from idp.container import Container
 
 bp = Blueprint("oidc_demo", __name__)
 
@@ -31,11 +37,11 @@ DEMO_CLIENT = "demo-rp"
 COOKIE = "idp_demo_rp"
 
 
-def seed(container: Any, host: str, port: int) -> tuple[str, str]:
+def seed(container: Container, host: str, port: int) -> tuple[str, str]:
     """Create (or refresh the secret of) the demo client; the page at /demo uses it."""
     from idp.errors import NotFoundError
 
-    oidc = container.ext["oidc"]
+    oidc = container.get(OIDC)
     base = f"http://{host}:{port}"
     try:
         oidc.clients.find(DEMO_CLIENT)
@@ -46,15 +52,15 @@ def seed(container: Any, host: str, port: int) -> tuple[str, str]:
         "Demo application", client_id=DEMO_CLIENT, redirect_uris=[f"{base}/demo/callback"],
         post_logout_redirect_uris=[f"{base}/demo"], backchannel_logout_uri=None,
     )
-    container.ext["oidc_demo"] = {"client_id": DEMO_CLIENT, "secret": secret, "base": base}
+    oidc.demo = DemoClient(client_id=DEMO_CLIENT, secret=str(secret), base=base)
     return DEMO_CLIENT, str(secret)
 
 
-def _conf() -> dict[str, str]:
-    conf = services().ext.get("oidc_demo")
-    if not conf:
+def _conf() -> DemoClient:
+    conf = services().get(OIDC).demo
+    if conf is None:
         abort(404)
-    return conf  # type: ignore[no-any-return]
+    return conf
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -107,11 +113,11 @@ def login() -> BaseResponse:
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
     params = {
-        "response_type": "code", "client_id": conf["client_id"], "redirect_uri": f"{conf['base']}/demo/callback",
+        "response_type": "code", "client_id": conf.client_id, "redirect_uri": f"{conf.base}/demo/callback",
         "scope": "openid profile email offline_access", "state": state, "nonce": nonce,
         "code_challenge": challenge, "code_challenge_method": "S256",
     }
-    issuer = services().ext["oidc"].issuer
+    issuer = services().get(OIDC).issuer
     response = redirect(f"{issuer}/oauth/authorize?{urllib.parse.urlencode(params)}")
     return _with_state(response, {"pending": {"state": state, "nonce": nonce, "verifier": verifier}})
 
@@ -122,15 +128,15 @@ def callback() -> BaseResponse:
     saved = _state().get("pending") or {}
     if request.args.get("error") or request.args.get("state") != saved.get("state"):
         return redirect(f"/demo?error={urllib.parse.quote(request.args.get('error') or 'state mismatch')}")
-    oidc = services().ext["oidc"]
+    oidc = services().get(OIDC)
     tokens = _post(f"{oidc.issuer}/oauth/token", {
         "grant_type": "authorization_code", "code": request.args.get("code", ""),
-        "redirect_uri": f"{conf['base']}/demo/callback", "code_verifier": saved.get("verifier", ""),
-    }, (conf["client_id"], conf["secret"]))
+        "redirect_uri": f"{conf.base}/demo/callback", "code_verifier": saved.get("verifier", ""),
+    }, (conf.client_id, conf.secret))
     if "id_token" not in tokens:
         return redirect(f"/demo?error={urllib.parse.quote(str(tokens.get('error', 'no id_token')))}")
     _header, claims = oidc.keys.verify(tokens["id_token"])
-    if claims.get("nonce") != saved.get("nonce") or claims.get("aud") != conf["client_id"]:
+    if claims.get("nonce") != saved.get("nonce") or claims.get("aud") != conf.client_id:
         return redirect("/demo?error=invalid+id_token")
     info = _get(f"{oidc.issuer}/oauth/userinfo", tokens["access_token"])
     state = {"id_token": tokens["id_token"], "claims": claims, "userinfo": info,
@@ -144,10 +150,10 @@ def refresh() -> BaseResponse:
     state = _state()
     if not state.get("refresh_token"):
         return redirect("/demo")
-    oidc = services().ext["oidc"]
+    oidc = services().get(OIDC)
     tokens = _post(f"{oidc.issuer}/oauth/token", {
         "grant_type": "refresh_token", "refresh_token": state["refresh_token"],
-    }, (conf["client_id"], conf["secret"]))
+    }, (conf.client_id, conf.secret))
     if "access_token" not in tokens:
         return redirect(f"/demo?error={urllib.parse.quote(str(tokens.get('error')))}")
     state["refresh_token"] = tokens.get("refresh_token")
@@ -162,18 +168,18 @@ def refresh() -> BaseResponse:
 def logout() -> BaseResponse:
     conf = _conf()
     state = _state()
-    oidc = services().ext["oidc"]
-    params = {"post_logout_redirect_uri": f"{conf['base']}/demo", "state": secrets.token_urlsafe(8)}
+    oidc = services().get(OIDC)
+    params = {"post_logout_redirect_uri": f"{conf.base}/demo", "state": secrets.token_urlsafe(8)}
     if state.get("id_token"):
         params["id_token_hint"] = state["id_token"]
     return _with_state(redirect(f"{oidc.issuer}/oauth/logout?{urllib.parse.urlencode(params)}"), {})
 
 
-def announce(container: Any, host: str, port: int) -> str:
+def announce(container: Container, host: str, port: int) -> str:
     """Seed the demo client and say where to try it (printed by `idp serve --demo`)."""
     client_id, secret = seed(container, host, port)
     return (
         f"  demo application:  http://{host}:{port}/demo\n"
         f"  demo client id:    {client_id}\n  demo client secret: {secret}\n"
-        f"  discovery:         {container.ext['oidc'].issuer}/.well-known/openid-configuration\n"
+        f"  discovery:         {container.get(OIDC).issuer}/.well-known/openid-configuration\n"
     )

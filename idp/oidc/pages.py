@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
 
+from idp.oidc import OIDC
 from idp.oidc.forms import RevokeForm
 from idp.web.current import request_context
 from idp.web.current import services
@@ -22,7 +23,7 @@ pages = Blueprint("oidc_pages", __name__)
 @pages.get("/applications")
 @login_required  # type: ignore[untyped-decorator]
 def applications() -> str:
-    apps = services().ext["oidc"].service.applications(current_user.user)
+    apps = services().get(OIDC).service.applications(current_user.user)
     return render_template("oidc/applications.html", apps=apps, form=RevokeForm())
 
 
@@ -31,7 +32,7 @@ def applications() -> str:
 def revoke(client_id: str) -> Any:
     form = RevokeForm()
     if form.validate_on_submit() and len(client_id) <= 64:
-        if services().ext["oidc"].service.withdraw(current_user.user, client_id, request_context()):
+        if services().get(OIDC).service.withdraw(current_user.user, client_id, request_context()):
             flash(_("Access withdrawn. The application must ask again."), "success")
         else:
             flash(_("This application had no access to withdraw."), "warning")

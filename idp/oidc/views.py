@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
+from idp.oidc import OIDC
 from idp.oidc.authorize import AskConsent
 from idp.oidc.authorize import AuthorizationContext
 from idp.oidc.authorize import Refuse
@@ -37,6 +38,7 @@ from idp.oidc.keys import JWKS_MAX_AGE
 from idp.oidc.models import EndUser
 from idp.oidc.rules import access as access_rules
 from idp.oidc.server import HTTPS_REQUIRED
+from idp.oidc.server import IdpAuthorizationServer
 from idp.oidc.service import OidcService
 from idp.web.current import request_context
 from idp.web.current import services
@@ -48,12 +50,15 @@ JSON_ENDPOINTS = ("oidc.token", "oidc.revoke", "oidc.introspect")
 
 
 def _oidc() -> OidcService:
-    service: OidcService = services().ext["oidc"].service
+    service: OidcService = services().get(OIDC).service
     return service
 
 
-def _server() -> Any:
-    return services().ext["oidc"].server
+def _server() -> IdpAuthorizationServer:
+    server = services().get(OIDC).server
+    if server is None:
+        raise RuntimeError("the OpenID Provider's server is built with the Flask application")
+    return server
 
 
 def _no_store(response: Response) -> Response:
@@ -83,7 +88,7 @@ def _public_json(body: bytes, etag: str, max_age: int) -> Response:
 
 @bp.get("/.well-known/openid-configuration")
 def discovery() -> Response:
-    ext = services().ext["oidc"]
+    ext = services().get(OIDC)
     return _public_json(*discovery_document(ext.issuer, tuple(ext.algorithms)), max_age=300)
 
 
@@ -99,7 +104,7 @@ def jwks() -> Response:
 def _redirect_to_client(redirect_uri: str, params: dict[str, str | None]) -> BaseResponse:
     """A redirect back to the relying party, always naming us (RFC 9207 `iss`)."""
     values = {k: v for k, v in params.items() if v is not None}
-    values["iss"] = services().ext["oidc"].issuer
+    values["iss"] = services().get(OIDC).issuer
     sep = "&" if "?" in redirect_uri else "?"
     return _no_store(redirect(f"{redirect_uri}{sep}{urlencode(values)}"))  # type: ignore[arg-type]
 
@@ -211,7 +216,7 @@ def _issue(grant: Any, end_user: EndUser | None, resume: str | None) -> BaseResp
         _oidc().unpark(resume)
     if location:
         sep = "&" if "?" in location else "?"
-        response.headers["Location"] = f"{location}{sep}{urlencode({'iss': services().ext['oidc'].issuer})}"
+        response.headers["Location"] = f"{location}{sep}{urlencode({'iss': services().get(OIDC).issuer})}"
     return _no_store(response)
 
 
@@ -297,7 +302,7 @@ def userinfo() -> Response:
         return _bearer_error(401, "invalid_token", "the access token is invalid, expired or revoked")
     if not access_rules.userinfo_allowed(body):
         return _bearer_error(403, "insufficient_scope", "the token was not granted the openid scope")
-    user = services().ext["oidc"].subjects.by_subject(str(body.get("sub")))
+    user = services().get(OIDC).subjects.by_subject(str(body.get("sub")))
     claims = access_rules.userinfo(body, user, base_url=oidc.tokens.base_url)
     if claims is None:
         return _bearer_error(401, "invalid_token", "the account is no longer active")
@@ -358,10 +363,6 @@ def logged_out() -> str:
     return render_template("oidc/logged_out.html")
 
 
-def exempt_from_csrf(app: Any) -> None:
-    """Protocol endpoints are called by relying parties (no CSRF token); the consent and
-    logout-confirmation forms keep theirs."""
-    csrf = app.extensions.get("csrf")
-    if csrf is not None:
-        for view in (authorize, token, revoke, introspect, userinfo, end_session):
-            csrf.exempt(view)
+# Protocol endpoints are called by relying parties (no CSRF token); the consent and
+# logout-confirmation forms keep theirs.
+CSRF_EXEMPT = (authorize, token, revoke, introspect, userinfo, end_session)

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from idp.capability import RevokesAll
 from idp.clock import Clock
 from idp.errors import N_
 from idp.errors import StoreUnavailableError
@@ -39,18 +40,21 @@ class ReviewLine:
 class WizardService:
     """Each step is recorded as its own event; the owner is e-mailed when the wizard ends.
 
-    Features plug in through `ext`: `ext["credentials"].revoke_all(user, ctx)` (app passwords,
-    API tokens) and `ext["oidc"].revoke_all_grants(user, ctx)` (applications' refresh tokens)
-    are called when those features are installed."""
+    Other capabilities' revocations are optional collaborators: `credentials` (every app
+    password and API token, idp.security.credentials) and `grants` (every application's consent
+    and refresh token, idp.oidc), None when that capability is not installed. They are
+    connected once every capability is built (`idp.security.center.capability`)."""
 
     def __init__(
         self, *, accounts: Any, passwords: Passwords, breached: BreachedPasswordCheck,
         lockout: LockoutService, sessions: SessionService, events: EventRecorder, mail: MailService,
-        clock: Clock, ext: dict[str, Any], review: list[ReviewItem], base_url: str,
+        clock: Clock, review: list[ReviewItem], base_url: str,
+        credentials: RevokesAll | None = None, grants: RevokesAll | None = None,
     ) -> None:
         self.accounts, self.passwords, self.breached = accounts, passwords, breached
         self.lockout, self.sessions, self.events, self.mail = lockout, sessions, events, mail
-        self.clock, self.ext, self.review_items, self.base_url = clock, ext, review, base_url
+        self.clock, self.review_items, self.base_url = clock, review, base_url
+        self.credentials, self.grants = credentials, grants
 
     def replace_password(self, user: User, current: str, new: str, ctx: RequestContext) -> User:
         """Step 1. The current password is verified (a wrong one counts toward lockout, as at
@@ -77,11 +81,11 @@ class WizardService:
 
     @property
     def can_revoke_grants(self) -> bool:
-        return "oidc" in self.ext
+        return self.grants is not None
 
     @property
     def can_revoke_credentials(self) -> bool:
-        return "credentials" in self.ext
+        return self.credentials is not None
 
     def revoke(
         self, user: User, ctx: RequestContext, *, keep: BrowserSession, end_sessions: bool, revoke_grants: bool,
@@ -89,12 +93,12 @@ class WizardService:
         """Step 2. Always revokes every app password and API token; on request also ends every
         other session (this one stays) and withdraws applications' refresh tokens."""
         summary = {"credentials": 0, "sessions": 0, "grants": 0}
-        if self.can_revoke_credentials:
-            summary["credentials"] = int(self.ext["credentials"].revoke_all(user, ctx) or 0)
+        if self.credentials is not None:
+            summary["credentials"] = int(self.credentials(user, ctx) or 0)
         if end_sessions:
             summary["sessions"] = self.sessions.end_all(user.id, ctx, keep=keep, actor_id=user.id, reason="compromised")
-        if revoke_grants and self.can_revoke_grants:
-            summary["grants"] = int(self.ext["oidc"].revoke_all_grants(user, ctx) or 0)
+        if revoke_grants and self.grants is not None:
+            summary["grants"] = int(self.grants(user, ctx) or 0)
         self.events.record_event(
             EventTag.WIZARD_CREDENTIALS_REVOKED, ctx=ctx, user_id=user.id,
             details=summary | {"end_sessions": end_sessions, "revoke_grants": revoke_grants},
@@ -102,7 +106,7 @@ class WizardService:
         return summary
 
     def review(self, user: User) -> list[ReviewLine]:
-        """Step 3. Every feature's review item with this person's status."""
+        """Step 3. Every capability's review line with this person's status."""
         lines = []
         for item in self.review_items:
             try:

@@ -94,6 +94,10 @@ def _sentinel_options(settings: RedisSettings) -> dict[str, Any]:
     return options
 
 
+# The synchronous client the stores take (the composition root holds one per process).
+Client = redis.Redis
+
+
 def connect(settings: RedisSettings) -> redis.Redis:
     """The sync client for the configured mode.
 

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from idp.errors import ValidationError
+from idp.federation import FEDERATION
 from idp.federation.connections import ConnectionInput
 from tests.account.conftest import NEW
 from tests.account.conftest import mails
@@ -166,7 +167,7 @@ def test_signed_out_the_page_asks_to_sign_in(client, auth):
 
 def _directory(services, domain: str, *, password_allowed: bool) -> None:
     org = services.accounts.create_org("acme", "Acme")
-    services.ext["federation"].save_connection(org, ConnectionInput(
+    services.get(FEDERATION).save_connection(org, ConnectionInput(
         kind="entra", name="Acme Entra ID", client_id="acme-app", domains=domain,
         tenant_id="7a3b2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d", client_secret="acme-secret",
         password_allowed=password_allowed,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from idp.account.reset import ResetLinkError
+from idp.federation import FEDERATION
 from idp.federation.connections import ConnectionInput
 from idp.model import RequestContext
 from tests.account.conftest import NEW
@@ -266,7 +267,7 @@ def test_the_second_factor_is_still_asked_after_a_reset(app, client, services, m
 
 def _sso_only_domain(services, domain: str) -> None:
     org = services.accounts.create_org("acme", "Acme")
-    services.ext["federation"].save_connection(org, ConnectionInput(
+    services.get(FEDERATION).save_connection(org, ConnectionInput(
         kind="entra", name="Acme Entra ID", client_id="acme-app", domains=domain,
         tenant_id="7a3b2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d", client_secret="acme-secret", password_allowed=False,
     ))

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from idp.model import RequestContext
+from idp.security.credentials import CREDENTIALS
 from tests.conftest import csrf_of
 from tests.conftest import outbox
 
@@ -48,7 +49,7 @@ def test_choosing_a_time_zone_keeps_it_and_writes_pages_and_mail_in_it(client, s
     assert re.search(rf"\b{local % 12 or 12}:{now:%M}\u202f[AP]M CES?T\b", sessions), "times in the chosen zone"
     # And its mail.
     user = services.accounts.user(person.id)
-    services.ext["credentials"].create_app_password(user, "Mail", RequestContext(ip="127.0.0.1", user_agent="pytest"))
+    services.get(CREDENTIALS).create_app_password(user, "Mail", RequestContext(ip="127.0.0.1", user_agent="pytest"))
     mail = outbox(services)[-1]
     assert re.search(r"on \w{3} \d{1,2}, \d{4}, \d{1,2}:\d\d\u202f[AP]M CES?T, from", mail["body"]), mail["body"]
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from idp.mfa import MFA
 from tests.conftest import csrf_of
 from tests.conftest import events
 
@@ -252,7 +253,7 @@ def test_the_password_step_reads_each_thing_once(client, auth, make_user, servic
 
 def test_a_second_factor_is_still_asked_when_the_account_has_one(client, auth, make_user, services):
     person = make_user()
-    mfa = services.ext["mfa"]
+    mfa = services.get(MFA)
     mfa.sql.set_totp(person.id, secret_enc=services.secrets.encrypt("JBSWY3DPEHPK3PXP"), step=0,
                      now=services.clock.now())
     response = auth.sign_in(person.email, person.password)

@@ -7,6 +7,7 @@ import pytest
 
 from idp.errors import AuthenticationError
 from idp.errors import FlowError
+from idp.mfa import MFA
 from idp.model import RequestContext
 from tests.conftest import csrf_of
 from tests.standing import STANDINGS
@@ -61,7 +62,7 @@ def test_the_directory_signs_in_a_locked_account(make_user, services, standing):
 def test_a_lock_during_the_second_step_stops_a_password_sign_in_only(make_user, services, began):
     person = make_user()
     user = services.users.get(person.id)
-    services.ext["mfa"].sql.set_totp(user.id, secret_enc=services.secrets.encrypt("JBSWY3DPEHPK3PXP"), step=0,
+    services.get(MFA).sql.set_totp(user.id, secret_enc=services.secrets.encrypt("JBSWY3DPEHPK3PXP"), step=0,
                                      now=services.clock.now())
     flow = services.signin.start()
     if began == "pwd":

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from idp.model import RequestContext
+from idp.security.credentials import CREDENTIALS
 from idp.security.credentials.service import CredentialService
 from tests.conftest import Person
 from tests.e2e.conftest import LiveServer
@@ -30,7 +31,7 @@ class Holder:
 
 @pytest.fixture
 def credentials(services: Any) -> CredentialService:
-    service: CredentialService = services.ext["credentials"]
+    service: CredentialService = services.get(CREDENTIALS)
     return service
 
 

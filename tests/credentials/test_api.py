@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from idp.model import Role
+from idp.security.credentials import CREDENTIALS
 from idp.security.credentials.service import SCOPES
 from tests.conftest import events
 from tests.credentials.conftest import CTX
@@ -178,8 +179,8 @@ def test_the_openapi_document_describes_every_route(app, client):
 
 def test_the_api_is_rate_limited_per_address(client, token_for, services):
     token = token_for("account:read")
-    services.ext["credentials"].limits = type(services.ext["credentials"].limits)(
-        **{**services.ext["credentials"].limits.__dict__, "per_ip": 3})
+    services.get(CREDENTIALS).limits = type(services.get(CREDENTIALS).limits)(
+        **{**services.get(CREDENTIALS).limits.__dict__, "per_ip": 3})
     for _ in range(3):
         assert client.get("/api/v1/account", headers=_bearer(token)).status_code == 200
     response = client.get("/api/v1/account", headers=_bearer(token))

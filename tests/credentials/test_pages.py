@@ -7,6 +7,7 @@ from html import unescape
 
 import pytest
 
+from idp.security.credentials import CREDENTIALS
 from tests.conftest import csrf_of
 from tests.conftest import events
 from tests.credentials.conftest import CTX
@@ -49,7 +50,7 @@ def test_creating_an_app_password_shows_it_once(client, signed_in, services):
     assert response.headers["Cache-Control"] == "no-store"
     listing = client.get("/security/credentials").get_data(as_text=True)
     assert "Phone mail" in listing and secret not in listing
-    assert services.ext["credentials"].check_app_password(signed_in.user.email, secret, CTX).id == signed_in.user.id
+    assert services.get(CREDENTIALS).check_app_password(signed_in.user.email, secret, CTX).id == signed_in.user.id
     assert events(services, "account:app_password:created")[0]["details"]["name"] == "Phone mail"
 
 
@@ -60,7 +61,7 @@ def test_creating_an_api_token_shows_it_once(client, signed_in, services):
     })
     assert response.status_code == 200
     secret = SECRET.search(response.get_data(as_text=True)).group(1)
-    user, item = services.ext["credentials"].check_api_token(secret, CTX, "sessions:read")
+    user, item = services.get(CREDENTIALS).check_api_token(secret, CTX, "sessions:read")
     assert user.id == signed_in.user.id and item.scopes == ["account:read", "sessions:manage"]
     assert (item.expires_at - item.created_at).days == 7
     assert secret not in client.get("/security/credentials").get_data(as_text=True)
@@ -77,7 +78,7 @@ def test_bad_app_password_input_is_explained(client, signed_in, data, message, s
     response = client.post("/security/app-passwords/new", data={"csrf_token": token, **data})
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
-    assert services.ext["credentials"].app_passwords(signed_in.user) == []
+    assert services.get(CREDENTIALS).app_passwords(signed_in.user) == []
 
 
 @pytest.mark.parametrize(("data", "message"), [
@@ -95,7 +96,7 @@ def test_bad_api_token_input_is_explained(client, signed_in, data, message, serv
     response = client.post("/security/api-tokens/new", data={"csrf_token": token, **data})
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
-    assert services.ext["credentials"].api_tokens(signed_in.user) == []
+    assert services.get(CREDENTIALS).api_tokens(signed_in.user) == []
 
 
 def test_bad_input_is_explained_in_french(client, signed_in):
@@ -107,7 +108,7 @@ def test_bad_input_is_explained_in_french(client, signed_in):
 def test_forms_without_csrf_are_refused(client, signed_in, services):
     assert client.post("/security/app-passwords/new", data={"name": "x"}).status_code == 400
     assert client.post("/security/api-tokens/new", data={"name": "x", "scopes": "account:read", "days": "7"}).status_code == 400
-    assert services.ext["credentials"].app_passwords(signed_in.user) == []
+    assert services.get(CREDENTIALS).app_passwords(signed_in.user) == []
 
 
 @pytest.mark.parametrize("path", [

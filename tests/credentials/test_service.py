@@ -16,6 +16,7 @@ from idp.errors import NotFoundError
 from idp.errors import RateLimitedError
 from idp.errors import ValidationError
 from idp.model import RequestContext
+from idp.security.credentials import CREDENTIALS
 from idp.security.credentials.formats import new_api_token
 from idp.security.credentials.formats import new_app_password
 from idp.security.credentials.service import TOKEN_PREFIX
@@ -168,7 +169,7 @@ def test_a_credential_needs_a_short_name(credentials, holder, name, message):
 
 
 def test_an_account_holds_a_bounded_number_of_each(credentials, holder, services):
-    services.ext["credentials"].limits = type(credentials.limits)(**{**credentials.limits.__dict__, "max_per_user": 2})
+    services.get(CREDENTIALS).limits = type(credentials.limits)(**{**credentials.limits.__dict__, "max_per_user": 2})
     for n in range(2):
         credentials.create_app_password(holder.user, f"p{n}", CTX)
         credentials.create_api_token(holder.user, f"t{n}", ["account:read"], 1, CTX)

@@ -1,10 +1,11 @@
-"""The compromised-password wizard revokes real app passwords and tokens through ext["credentials"]."""
+"""The compromised-password wizard revokes real app passwords and tokens through the credentials capability."""
 
 from __future__ import annotations
 
 import pytest
 
 from idp.errors import AuthenticationError
+from idp.security.center import SECURITY
 from idp.security.credentials.service import InvalidTokenError
 from tests.conftest import events
 from tests.credentials.conftest import CTX
@@ -14,7 +15,7 @@ def test_the_wizards_revoke_step_revokes_every_app_password_and_token(services, 
     _a, secret = credentials.create_app_password(holder.user, "Phone", CTX)
     _b, token = credentials.create_api_token(holder.user, "Script", ["account:read"], 30, CTX)
     _sid, session = services.sessions.create(holder.user.id, CTX, amr=["pwd"])
-    summary = services.ext["wizard"].revoke(
+    summary = services.get(SECURITY).wizard.revoke(
         holder.user, CTX, keep=session, end_sessions=False, revoke_grants=False
     )
     assert summary["credentials"] == 2
@@ -29,6 +30,6 @@ def test_the_wizards_revoke_step_revokes_every_app_password_and_token(services, 
 def test_the_wizards_review_lists_app_passwords_and_tokens(app, services, credentials, holder):
     credentials.create_app_password(holder.user, "Phone", CTX)
     with app.test_request_context("/?lang=en"):
-        lines = {line.label: line.status for line in services.ext["wizard"].review(holder.user)}
+        lines = {line.label: line.status for line in services.get(SECURITY).wizard.review(holder.user)}
     assert lines["App passwords"] == "1 app password"
     assert lines["API tokens"] == "0 API tokens"

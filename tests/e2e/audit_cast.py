@@ -10,9 +10,15 @@ from dataclasses import field
 from typing import Any
 from urllib.parse import urlencode
 
+from idp.federation import FEDERATION
 from idp.federation.connections import ConnectionInput
+from idp.kauth import KAUTH
+from idp.mfa import MFA
 from idp.model import RequestContext
 from idp.model import Role
+from idp.oidc import OIDC
+from idp.security.center import SECURITY
+from idp.security.credentials import CREDENTIALS
 from tests.conftest import AuthActions
 from tests.conftest import Person
 from tests.kauth.conftest import Phone
@@ -42,7 +48,7 @@ class Cast:
         """An app password and an API token (made again after the compromised-password wizard
         revoked them)."""
         user = services.users.get(self.person.id)
-        credentials = services.ext["credentials"]
+        credentials = services.get(CREDENTIALS)
         if not credentials.app_passwords(user):
             self.ids["app_password"] = credentials.create_app_password(user, "Calendar on my phone", CTX)[0].id
         if not credentials.api_tokens(user):
@@ -56,14 +62,14 @@ class Cast:
 
 
 def _key(services: Any, user: Any, kind: str, name: str) -> int:
-    mfa = services.ext["mfa"]
+    mfa = services.get(MFA)
     soft = SoftAuthenticator(mfa.rp.origin)
     credential = mfa.finish_registration(user, soft.create(mfa.begin_registration(user, kind)), name, CTX)
     return int(credential[0].id)
 
 
 def _phone(client: Any, services: Any, clock: Any, user: Any, name: str) -> Phone:
-    enrolment = services.ext["kauth"].start_enrolment(user)
+    enrolment = services.get(KAUTH).start_enrolment(user)
     phone = Phone(client, clock)
     response = phone.enrol(enrolment.token, name=name, platform="Android 15")
     assert response.status_code == 201, response.json
@@ -75,7 +81,7 @@ def _organisation(services: Any, admin: Any, member: Any) -> dict[str, Any]:
     org = accounts.create_org(ORG, "Acme Corporation")
     accounts.add_member(org, admin, Role.ADMIN, ctx=CTX)
     accounts.add_member(org, member, Role.COLLABORATOR, ctx=CTX, actor_id=admin.id)
-    federation = services.ext["federation"]
+    federation = services.get(FEDERATION)
     # Another domain than the person's: their own sign-in stays on the password.
     connection = federation.save_connection(org, ConnectionInput(
         kind="entra", name="Acme Entra ID", client_id="acme-app", domains="acme.example",
@@ -94,11 +100,11 @@ def _locked(services: Any, member: Any) -> str:
         services.lockout.register_failure(member, member.email, CTX)
     member = services.users.get(member.id)
     assert member.locked_at is not None
-    return "/unlock/" + services.ext["unlock"].token_for(member, member.locked_at)
+    return "/unlock/" + services.get(SECURITY).unlock.token_for(member, member.locked_at)
 
 
 def _application(services: Any, user: Any) -> dict[str, str]:
-    oidc = services.ext["oidc"]
+    oidc = services.get(OIDC)
     allowed, _secret = oidc.clients.create("Acme Timesheets", redirect_uris=[REDIRECT])
     oidc.service.give_consent(user, oidc.clients.find(allowed.client_id), "openid profile email", CTX)
     asking, _secret = oidc.clients.create("Acme Expenses", redirect_uris=[REDIRECT])

@@ -24,6 +24,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from idp.oidc import OIDC
 from tests.e2e.conftest import sign_in
 
 APP_NAME = "Notes"
@@ -37,7 +38,7 @@ class RelyingParty:
         self.http = live_server.http()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.client, self.secret = services.ext["oidc"].clients.create(
+        self.client, self.secret = services.get(OIDC).clients.create(
             APP_NAME, redirect_uris=[f"{self.url}/callback"], post_logout_redirect_uris=[f"{self.url}/bye"],
         )
         self.pending: dict[str, dict[str, str]] = {}

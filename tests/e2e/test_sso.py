@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from idp.federation import FEDERATION
 from idp.federation.service import ConnectionInput
 from tests.e2e.conftest import new_page
 from tests.federation.tenant_server import Tenant
@@ -40,7 +41,7 @@ def running_tenant(tenant: TenantServer, live_server: Any, services: Any) -> Ten
         "dana": {"oid": "oid-dana", "email": "dana@fabrikam.com", "name": "Dana Fabrikam", "amr": ["pwd"]},
     })])
     org = services.accounts.create_org("fabrikam", "Fabrikam")
-    services.ext["federation"].save_connection(org, ConnectionInput(
+    services.get(FEDERATION).save_connection(org, ConnectionInput(
         kind="entra", name="Fabrikam Entra ID", client_id="browser-app", domains="fabrikam.com",
         tenant_id=TENANT_ID, client_secret="browser-secret", jit_enabled=True,
     ))

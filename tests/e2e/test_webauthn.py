@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from idp.mfa import MFA
 from tests.e2e.conftest import sign_in
 from tests.e2e.conftest import sign_out
 from tests.e2e.webauthn_helpers import VirtualAuthenticator
@@ -21,7 +22,7 @@ def settings_overrides(site: Any) -> dict[str, Any]:
 @pytest.fixture
 def browser_context(browser: Any, live_server: Any, services: Any) -> Iterator[Any]:
     origin = live_server.localhost_url
-    rp = services.ext["mfa"].rp
+    rp = services.get(MFA).rp
     assert (rp.rp_id, rp.origin) == ("localhost", origin)
     context = browser.new_context(base_url=origin, locale="en-GB")
     yield context
@@ -98,7 +99,7 @@ def test_security_key_and_passkey_from_registration_to_removal(key_page, authent
     page.get_by_role("button", name="Rename Laptop passkey").click()
     page.get_by_text("The name was changed.").wait_for()
     assert page.get_by_label("New name for Work laptop").input_value() == "Work laptop"
-    assert [c.name for c in services.ext["mfa"].credentials(services.users.get(person.id))] == ["Work laptop"]
+    assert [c.name for c in services.get(MFA).credentials(services.users.get(person.id))] == ["Work laptop"]
 
 
 def test_a_refused_passkey_shows_a_message_and_can_be_retried(key_page, authenticator, make_user, services):

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from idp.federation import FEDERATION
 from idp.federation.service import ConnectionInput
 from idp.model import Role
 from tests.conftest import csrf_of
@@ -106,7 +107,7 @@ class Sso:
     def __init__(self, services: Any, tenant: TenantServer) -> None:
         self.services = services
         self.tenant = tenant
-        self.service = services.ext["federation"]
+        self.service = services.get(FEDERATION)
 
     def org(self, slug: str = "contoso") -> Any:
         found = self.services.accounts.orgs.by_slug(slug)

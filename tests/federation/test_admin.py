@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from idp.federation import FEDERATION
 from idp.model import Role
 from idp.stores.tables_federation import FedConnectionRow
 from tests.conftest import csrf_of
@@ -34,7 +35,7 @@ def _form(client, url: str, **values):
 def test_an_admin_configures_and_tests_a_connection(client, services, admin):
     response = _form(client, "/orgs/contoso/sso/new", jit_enabled="y")
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-    [connection] = services.ext["federation"].sql.all()
+    [connection] = services.get(FEDERATION).sql.all()
     assert connection.domains == ("contoso.com", "contoso.org")
     assert connection.jit_enabled and connection.password_allowed
     with services.db.transaction() as s:
@@ -53,10 +54,10 @@ def test_an_admin_configures_and_tests_a_connection(client, services, admin):
 
     # Editing without a secret keeps the stored one; turning off is said on the list.
     assert _form(client, f"/orgs/contoso/sso/{connection.id}", client_secret="", name="Renamed").status_code == 302
-    assert services.ext["federation"].sql.get(connection.id).secret_enc == stored
+    assert services.get(FEDERATION).sql.get(connection.id).secret_enc == stored
     listing = client.get("/orgs/contoso/sso")
     client.post(f"/orgs/contoso/sso/{connection.id}/disable", data={"csrf_token": csrf_of(listing.get_data(as_text=True))})
-    assert not services.ext["federation"].sql.get(connection.id).enabled
+    assert not services.get(FEDERATION).sql.get(connection.id).enabled
     assert len(events(services, "federation:connection:disabled")) == 1
 
 
@@ -86,7 +87,7 @@ def test_bad_connection_input_gets_a_clear_message(client, services, admin, valu
     response = _form(client, "/orgs/contoso/sso/new", **values)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
-    assert services.ext["federation"].sql.all() == []
+    assert services.get(FEDERATION).sql.all() == []
 
 
 def test_a_domain_of_another_connection_is_refused(client, services, admin, sso):
@@ -106,7 +107,7 @@ def test_only_admins_and_legal_representatives_see_the_pages(client, services, m
     page = client.get("/sso/links")
     assert client.post(f"/orgs/contoso/sso/{connection.id}/disable",
                        data={"csrf_token": csrf_of(page.get_data(as_text=True))}).status_code == 404
-    assert services.ext["federation"].sql.get(connection.id).enabled
+    assert services.get(FEDERATION).sql.get(connection.id).enabled
 
 
 def test_a_legal_representative_may_configure(client, services, make_user, auth, sso):

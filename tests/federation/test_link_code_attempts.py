@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from idp.errors import FlowError
 from idp.errors import ValidationError
+from idp.federation import FEDERATION
 from idp.model import RequestContext
 from tests.conftest import csrf_of
 from tests.conftest import events
@@ -36,7 +37,7 @@ def _wrong(code: str, i: int) -> str:
 
 def test_thirty_two_parallel_guesses_get_only_the_allowed_attempts(client, services, sso, make_user):
     person, pending_id, code = _pending(client, services, sso, make_user)
-    federation = services.ext["federation"]
+    federation = services.get(FEDERATION)
     allowed = services.settings.federation.link_code_attempts
     start = threading.Barrier(32)
 
@@ -71,7 +72,7 @@ def test_thirty_two_parallel_guesses_get_only_the_allowed_attempts(client, servi
 
 def test_two_right_codes_at_once_link_once(client, services, sso, make_user):
     person, pending_id, code = _pending(client, services, sso, make_user)
-    federation = services.ext["federation"]
+    federation = services.get(FEDERATION)
     start = threading.Barrier(2)
 
     def answer(_: int) -> str:
@@ -98,7 +99,7 @@ def test_after_the_last_wrong_code_the_page_says_start_again(client, services, s
     last = client.post("/sso/verify", data={"csrf_token": token, "code": _wrong(code, allowed)})
     assert last.status_code == 302 and last.headers["Location"] == "/sso"
     assert "tried too often" in client.get("/sso").get_data(as_text=True)
-    assert services.ext["federation"].sql.links_of(person.id) == []
+    assert services.get(FEDERATION).sql.links_of(person.id) == []
 
 
 def test_the_right_code_on_the_last_allowed_attempt_links(client, services, sso, make_user):
@@ -109,4 +110,4 @@ def test_the_right_code_on_the_last_allowed_attempt_links(client, services, sso,
         assert client.post("/sso/verify", data={"csrf_token": token, "code": _wrong(code, i)}).status_code == 400
     right = client.post("/sso/verify", data={"csrf_token": token, "code": code})
     assert right.status_code == 302 and right.headers["Location"] == "/"
-    assert len(services.ext["federation"].sql.links_of(person.id)) == 1
+    assert len(services.get(FEDERATION).sql.links_of(person.id)) == 1

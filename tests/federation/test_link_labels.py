@@ -4,6 +4,7 @@ a readable label at their next sign-in."""
 
 from __future__ import annotations
 
+from idp.federation import FEDERATION
 from idp.model import Role
 from tests.conftest import csrf_of
 from tests.federation.conftest import CONTOSO
@@ -17,7 +18,7 @@ def _cell(text: str) -> str:
 
 
 def _links(services, user_id):
-    return services.ext["federation"].sql.links_of(user_id)
+    return services.get(FEDERATION).sql.links_of(user_id)
 
 
 def _fabrikam(sso, **kw):
@@ -38,7 +39,7 @@ def test_a_link_labelled_with_its_subject_takes_the_e_mail_at_the_next_sign_in(c
     connection = _fabrikam(sso)
     person = make_user("dana@fabrikam.com")
     # Linked before userinfo was asked: the ID token gave no e-mail or name, so the label was the oid.
-    old = services.ext["federation"].sql.add_link(
+    old = services.get(FEDERATION).sql.add_link(
         user_id=person.id, connection_id=connection.id, namespace=f"entra:{FABRIKAM}", subject="oid-dana-0101",
         label="oid-dana-0101", now=clock.now(),
     )
@@ -53,7 +54,7 @@ def test_a_link_labelled_with_its_subject_takes_the_e_mail_at_the_next_sign_in(c
 def test_a_readable_label_is_kept(client, services, sso, make_user, clock):
     connection = sso.connect()
     person = make_user("alice@contoso.com")
-    services.ext["federation"].sql.add_link(
+    services.get(FEDERATION).sql.add_link(
         user_id=person.id, connection_id=connection.id, namespace=f"entra:{CONTOSO}", subject="oid-alice-0001",
         label="alice", now=clock.now(),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from idp.federation import FEDERATION
 from idp.model import Role
 from tests.conftest import csrf_of
 from tests.conftest import events
@@ -38,7 +39,7 @@ def test_a_directory_account_linked_to_someone_else_is_refused(client, services,
     start = client.post(f"/sso/links/add/{connection.id}", data={"csrf_token": _csrf(client)})
     response = sso.deliver(client, sign_in_at_tenant(tenant, start.headers["Location"], "carol"))
     assert response.status_code == 400 and "already linked to another account" in response.get_data(as_text=True)
-    assert services.ext["federation"].sql.links_of(person.id) == []
+    assert services.get(FEDERATION).sql.links_of(person.id) == []
 
 
 def test_linking_an_unknown_connection_is_a_404(client, services, make_user, auth):
@@ -51,10 +52,10 @@ def test_the_only_way_in_cannot_be_unlinked(client, services, sso):
     sso.connect(jit=True)
     sso.sign_in(client, "carol@contoso.com", "carol")
     user = services.users.by_email("carol@contoso.com")
-    [link] = services.ext["federation"].sql.links_of(user.id)
+    [link] = services.get(FEDERATION).sql.links_of(user.id)
     response = client.post(f"/sso/links/{link.id}/remove", data={"csrf_token": _csrf(client)}, follow_redirects=True)
     assert "This is your only way to sign in" in response.get_data(as_text=True)
-    assert len(services.ext["federation"].sql.links_of(user.id)) == 1
+    assert len(services.get(FEDERATION).sql.links_of(user.id)) == 1
     assert events(services, "federation:link:removed") == []
 
 
@@ -63,10 +64,10 @@ def test_with_a_password_the_link_can_be_removed(client, services, sso):
     sso.sign_in(client, "carol@contoso.com", "carol")
     user = services.users.by_email("carol@contoso.com")
     services.accounts.set_password(user, "a long enough password")
-    [link] = services.ext["federation"].sql.links_of(user.id)
+    [link] = services.get(FEDERATION).sql.links_of(user.id)
     response = client.post(f"/sso/links/{link.id}/remove", data={"csrf_token": _csrf(client)}, follow_redirects=True)
     assert "no longer linked" in response.get_data(as_text=True)
-    assert services.ext["federation"].sql.links_of(user.id) == []
+    assert services.get(FEDERATION).sql.links_of(user.id) == []
     assert events(services, "federation:link:removed")[0]["user_id"] == user.id
 
 
@@ -74,11 +75,11 @@ def test_someone_elses_link_cannot_be_removed(client, services, sso, make_user, 
     sso.connect(jit=True)
     sso.sign_in(client.application.test_client(), "carol@contoso.com", "carol")
     carol = services.users.by_email("carol@contoso.com")
-    [link] = services.ext["federation"].sql.links_of(carol.id)
+    [link] = services.get(FEDERATION).sql.links_of(carol.id)
     person = make_user()
     auth.sign_in(person.email, person.password)
     assert client.post(f"/sso/links/{link.id}/remove", data={"csrf_token": _csrf(client)}).status_code == 404
-    assert len(services.ext["federation"].sql.links_of(carol.id)) == 1
+    assert len(services.get(FEDERATION).sql.links_of(carol.id)) == 1
 
 
 def test_a_person_without_a_password_confirms_it_is_them_through_the_directory(client, services, sso, clock, tenant):

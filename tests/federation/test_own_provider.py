@@ -15,6 +15,7 @@ import redis
 
 from idp import create_app
 from idp.federation.service import ConnectionInput
+from idp.oidc import OIDC
 from idp.stores.migrate import upgrade
 from tests.conftest import DATABASE
 from tests.conftest import Person
@@ -39,7 +40,7 @@ class Upstream:
         return Person(user.id, user.email, password)
 
     def register(self) -> tuple[str, str]:
-        client, secret = self.services.ext["oidc"].clients.create(
+        client, secret = self.services.get(OIDC).clients.create(
             "Partner instance", redirect_uris=[REDIRECT], scopes=["openid", "profile", "email"],
         )
         return client.client_id, secret

@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from idp.federation import FEDERATION
 from tests.conftest import csrf_of
 from tests.conftest import events
 from tests.federation.conftest import ATTACKER
@@ -128,7 +129,7 @@ def test_upstream_errors_end_on_a_page_that_says_what_happened(client, services,
 def test_a_disabled_connection_refuses_its_callback(client, services, sso):
     connection = sso.connect(jit=True)
     answer = sso.at_tenant(sso.start(client, "carol@contoso.com"), "carol")
-    services.ext["federation"].set_enabled(connection, False)
+    services.get(FEDERATION).set_enabled(connection, False)
     response = sso.deliver(client, answer)
     assert response.status_code == 400 and "turned off" in response.get_data(as_text=True)
     assert _refusal(services) == "disabled"
@@ -144,7 +145,7 @@ def test_bad_callbacks_are_clear_pages(client, services, query):
 def test_the_callback_refuses_a_tenant_that_does_not_answer(client, services, sso, tenant, settings):
     connection = sso.connect(jit=True)
     # Point the connection at a tenant id the server does not host: discovery fails.
-    services.ext["federation"].sql.save_connection(
+    services.get(FEDERATION).sql.save_connection(
         connection_id=connection.id, org_id=connection.org_id, domains=["contoso.com"], now=services.clock.now(),
         tenant_id="00000000-0000-4000-8000-000000000000",
     )

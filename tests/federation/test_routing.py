@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from idp.federation import FEDERATION
 from tests.conftest import csrf_of
 from tests.conftest import events
 
@@ -36,7 +37,7 @@ def test_bad_input_on_the_sso_page_gets_a_clear_message(client, sso, login, mess
 
 
 def test_a_disabled_connection_is_said_so(client, services, sso):
-    services.ext["federation"].set_enabled(sso.connect(), False)
+    services.get(FEDERATION).set_enabled(sso.connect(), False)
     response = _post_sso(client, "carol@contoso.com")
     assert response.status_code == 400 and "turned off" in response.get_data(as_text=True)
 
@@ -90,7 +91,7 @@ def test_the_sso_requirement_is_decided_at_the_email_step_and_applies_to_sign_in
     person = make_user("bob@contoso.com")
     connection = sso.connect(password_allowed=True)
     assert auth.identify(person.email).headers["Location"] == "/login/password"
-    services.ext["federation"].save_connection(
+    services.get(FEDERATION).save_connection(
         sso.org("contoso"), sso_input(connection, password_allowed=False), connection_id=connection.id
     )
     assert auth.password(person.password).headers["Location"] == "/"

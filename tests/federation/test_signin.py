@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from idp.federation import FEDERATION
 from tests.conftest import csrf_of
 from tests.conftest import events
 from tests.conftest import outbox
@@ -20,7 +21,7 @@ def test_first_sign_in_creates_the_member_just_in_time(client, services, sso):
     user = services.users.by_email("carol@contoso.com")
     assert user is not None and user.password_hash is None and user.display_name == "Carol Contoso"
     assert [m.org_slug for m in services.accounts.memberships(user)] == ["contoso"]
-    [link] = services.ext["federation"].sql.links_of(user.id)
+    [link] = services.get(FEDERATION).sql.links_of(user.id)
     assert (link.namespace, link.subject) == (f"entra:{CONTOSO}", "oid-carol-0003")
     [session] = services.sessions.list(user.id)
     assert "fed" in session.amr
@@ -42,7 +43,7 @@ def test_the_upstream_amr_is_kept_and_the_link_is_used_next_time(client, service
     assert len(sessions) == 2
     assert all({"fed", "pwd", "mfa"} <= set(s.amr) for s in sessions)
     assert len(events(services, "federation:user:created")) == 1
-    assert len(services.ext["federation"].sql.links_of(user.id)) == 1
+    assert len(services.get(FEDERATION).sql.links_of(user.id)) == 1
 
 
 def test_an_existing_account_is_linked_only_after_the_mailbox_code(client, services, sso, make_user):
@@ -51,7 +52,7 @@ def test_an_existing_account_is_linked_only_after_the_mailbox_code(client, servi
     response = sso.sign_in(client, "alice@contoso.com", "alice")
     assert response.status_code == 302 and response.headers["Location"] == "/sso/verify"
     assert not _signed_in(client)
-    assert services.ext["federation"].sql.links_of(person.id) == []
+    assert services.get(FEDERATION).sql.links_of(person.id) == []
     [mail] = outbox(services)
     assert mail["to"] == "alice@contoso.com"
     code = next(line.strip() for line in mail["body"].splitlines() if line.strip().isdigit())
@@ -64,7 +65,7 @@ def test_an_existing_account_is_linked_only_after_the_mailbox_code(client, servi
     right = client.post("/sso/verify", data={"csrf_token": token, "code": code})
     assert right.status_code == 302 and right.headers["Location"] == "/"
     assert _signed_in(client)
-    [link] = services.ext["federation"].sql.links_of(person.id)
+    [link] = services.get(FEDERATION).sql.links_of(person.id)
     assert link.subject == "oid-alice-0001"
     assert events(services, "federation:link:created")[0]["details"]["via"] == "mailbox_code"
     assert events(services, "federation:link:code_sent")[0]["user_id"] == person.id
@@ -81,7 +82,7 @@ def test_an_attacker_tenant_claiming_a_local_e_mail_does_not_take_the_account(cl
     result = sso.deliver(client, sso.at_tenant(response, "mallory"))
     assert result.status_code == 302 and result.headers["Location"] == "/sso/verify"
     assert not _signed_in(client)
-    assert services.ext["federation"].sql.links_of(victim.id) == []
+    assert services.get(FEDERATION).sql.links_of(victim.id) == []
     assert services.sessions.list(victim.id) == []
     # The code goes to the real owner's mailbox, never to the attacker.
     assert [m["to"] for m in outbox(services)] == ["victim@contoso.com"]
@@ -89,7 +90,7 @@ def test_an_attacker_tenant_claiming_a_local_e_mail_does_not_take_the_account(cl
     token = csrf_of(page.get_data(as_text=True))
     for guess in ("12345678", "87654321", "00000000", "11111111", "22222222"):
         client.post("/sso/verify", data={"csrf_token": token, "code": guess})
-    assert services.ext["federation"].sql.links_of(victim.id) == []
+    assert services.get(FEDERATION).sql.links_of(victim.id) == []
     assert services.sessions.list(victim.id) == []
     assert len(events(services, "federation:callback:refused")) >= 5
 
@@ -125,14 +126,14 @@ def test_generic_oidc_connection_through_authlib(client, services, sso, tenant):
     response = sso.deliver(client, answer)
     assert response.status_code == 302 and response.headers["Location"] == "/"
     user = services.users.by_email("bob@contoso.com")
-    [link] = services.ext["federation"].sql.links_of(user.id)
+    [link] = services.get(FEDERATION).sql.links_of(user.id)
     assert (link.namespace, link.subject) == (issuer, "bob")
 
 
 def test_an_entra_connection_with_a_certificate_instead_of_a_secret(client, services, sso, certificate):
     from idp.federation.service import ConnectionInput
 
-    connection = services.ext["federation"].save_connection(sso.org(), ConnectionInput(
+    connection = services.get(FEDERATION).save_connection(sso.org(), ConnectionInput(
         kind="entra", name="Contoso (certificate)", client_id="cert-app", domains="contoso.com", tenant_id=CONTOSO,
         cert_key=certificate["pem"], cert_thumbprint=certificate["thumbprint"], jit_enabled=True,
     ))
@@ -153,7 +154,7 @@ def test_the_ca_bundle_setting_decides_not_the_environment(client, services, sso
 
 
 def test_a_tenant_whose_certificate_is_not_trusted_is_refused_clearly(client, services, sso, settings_overrides):
-    services.ext["federation"].http.verify = True  # the system's CAs only: the tenant's cert is self-signed
+    services.get(FEDERATION).http.verify = True  # the system's CAs only: the tenant's cert is self-signed
     sso.connect(jit=True)
     page = client.get("/sso")
     response = client.post("/sso", data={"csrf_token": csrf_of(page.get_data(as_text=True)), "login": "carol@contoso.com"})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from idp.federation import FEDERATION
 from tests.conftest import events
 from tests.federation.conftest import FABRIKAM
 
@@ -29,7 +30,7 @@ def test_the_first_arrival_takes_the_e_mail_and_name_from_userinfo(client, servi
     assert response.status_code == 302 and response.headers["Location"] == "/", response.get_data(as_text=True)[:300]
     user = services.users.by_email("dana@fabrikam.com")
     assert user is not None and user.display_name == "Dana Fabrikam"
-    [link] = services.ext["federation"].sql.links_of(user.id)
+    [link] = services.get(FEDERATION).sql.links_of(user.id)
     assert link.label == "dana@fabrikam.com"
     # The identity and the upstream amr still come from the ID token.
     assert link.subject == ("oid-dana-0101" if kind == "entra" else "dana")
@@ -63,7 +64,7 @@ def test_a_failing_userinfo_endpoint_is_a_clear_refusal(client, services, sso, t
 
 def test_an_unreachable_userinfo_endpoint_says_so(client, services, sso, tenant, monkeypatch):
     _connect(sso, tenant, "entra", jit=True)
-    http = services.ext["federation"].http
+    http = services.get(FEDERATION).http
     real = http.userinfo
     # Discovery and keys are fetched as usual; only the userinfo address points at a closed port.
     monkeypatch.setattr(http, "userinfo", lambda meta, token: real(

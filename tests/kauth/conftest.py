@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from idp.kauth import KAUTH
 from idp.kauth import crypto
 from idp.kauth.service import KauthService
 from tests.conftest import csrf_of
@@ -73,7 +74,7 @@ class Phone:
 
 @pytest.fixture
 def kauth(services: Any) -> KauthService:
-    service: KauthService = services.ext["kauth"]
+    service: KauthService = services.get(KAUTH)
     return service
 
 

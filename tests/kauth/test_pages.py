@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from idp.kauth import crypto
+from idp.mfa import MFA
 from idp.model import RequestContext
 from tests.conftest import csrf_of
 from tests.conftest import events
@@ -131,7 +132,7 @@ def test_the_first_device_brings_recovery_codes(auth, client, clock, make_user, 
 
     person = signed_in(auth, make_user)
     user = services.users.get(person.id)
-    mfa = services.ext["mfa"]
+    mfa = services.get(MFA)
     assert mfa.codes_left(user) == 0
     html = client.get("/security/kauth/add").get_data(as_text=True)
     token = html.split("token=", 1)[1].split('"', 1)[0]
@@ -170,7 +171,7 @@ def test_removing_the_last_second_factor_warns_offers_another_and_needs_a_tick(
     person = signed_in(auth, make_user)
     phone = phone_for(person, name="Only phone")
     user = services.users.get(person.id)
-    mfa = services.ext["mfa"]
+    mfa = services.get(MFA)
     assert mfa.codes_left(user) > 0  # the first device came with recovery codes
     url = f"/security/kauth/devices/{phone.device_id}/remove"
     page = client.get(url).get_data(as_text=True)
@@ -201,7 +202,7 @@ def test_a_device_that_is_not_the_last_factor_goes_without_the_warning(
     assert done.status_code == 302
     user = services.users.get(person.id)
     [left] = kauth.devices_of(user)
-    assert left.name == "Second phone" and services.ext["mfa"].codes_left(user) > 0
+    assert left.name == "Second phone" and services.get(MFA).codes_left(user) > 0
 
 
 def test_the_two_step_page_lists_kauth_with_the_other_factors(auth, client, make_user, phone_for):

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from idp.kauth import KAUTH
 from idp.kauth.client import parse_link
 from tests.conftest import outbox
 from tests.kauth.conftest import Phone
@@ -54,7 +55,7 @@ def test_the_enrolment_link_and_qr_code_name_the_public_server(auth, client, mak
 def test_this_was_not_me_mails_a_link_to_the_public_server(app, auth, client, clock, make_user, services, forged):
     person = make_user()
     phone = Phone(app.test_client(), clock)
-    assert phone.enrol(services.ext["kauth"].start_enrolment(services.users.get(person.id)).token).status_code == 201
+    assert phone.enrol(services.get(KAUTH).start_enrolment(services.users.get(person.id)).token).status_code == 201
     auth.sign_in(person.email, person.password)
     assert client.get("/login/kauth").status_code == 200
     [challenge] = phone.pending()

@@ -7,8 +7,10 @@ import threading
 
 import pytest
 
+from idp.kauth import KAUTH
 from idp.kauth.errors import AlreadyAnsweredError
 from idp.kauth.factor import KauthFactor
+from idp.mfa import MFA
 from idp.model import RequestContext
 from tests.conftest import events
 from tests.conftest import outbox
@@ -35,7 +37,7 @@ def test_approving_with_the_right_number_signs_in(auth, client, make_user, phone
     assert challenge["context"]["ip"] == "127.0.0.1"
     assert "number" not in challenge
     # Each device was nudged; the push carries no number.
-    device_id, push = services.ext["kauth"].push.sent[-1]
+    device_id, push = services.get(KAUTH).push.sent[-1]
     assert device_id == phone.device_id and push == {
         "type": "challenge", "challenge_id": challenge["id"], "expires_at": challenge["expires_at"]}
     assert client.get("/login/kauth/status").json == {"status": "pending"}
@@ -225,7 +227,7 @@ def test_past_the_cap_an_only_factor_stays_required_and_says_to_wait(
 ):
     person = make_user()
     phone_for(person)
-    services.ext["mfa"].sql.delete_codes(person.id)  # kAuth is now the only second factor
+    services.get(MFA).sql.delete_codes(person.id)  # kAuth is now the only second factor
     cap = _reach_the_cap(auth, client, person, services, clock)
     assert services.factors.get("kauth").enrolled(services.users.get(person.id))
     auth.sign_in(person.email, person.password)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from idp.mfa import MFA
 from tests.conftest import csrf_of
 from tests.mfa.conftest import Enrol
 
@@ -14,7 +15,7 @@ def test_removing_the_app_is_not_the_last_factor_while_a_phone_is_enrolled(
     enrol = Enrol(services, clock)
     enrol.totp(person)
     phone_for(person)
-    mfa = services.ext["mfa"]
+    mfa = services.get(MFA)
     user = services.users.get(person.id)
     assert mfa.factor_count(user) == 2
     page = client.get("/mfa/totp/remove").get_data(as_text=True)

@@ -11,6 +11,7 @@ import pytest
 
 import idp
 from idp import create_app
+from idp.capability import COMPROMISED_PASSWORD_URL
 from tests.conftest import outbox
 from tests.kauth.test_signin import start
 
@@ -26,7 +27,7 @@ def wizard_installed(request: pytest.FixtureRequest) -> bool:
 def app(settings: Any, clock: Any, clean_stores: None, wizard_installed: bool,
         monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     if not wizard_installed:
-        monkeypatch.setattr(idp, "FEATURES", tuple(f for f in idp.FEATURES if f != "idp.security.center"))
+        monkeypatch.setattr(idp, "CAPABILITIES", tuple(c for c in idp.CAPABILITIES if c != "idp.security.center.capability"))
     application = create_app(settings, clock=clock)
     yield application
     application.extensions["idp"].close()
@@ -43,7 +44,7 @@ def _not_me(auth: Any, client: Any, person: Any, phone: Any) -> str:
 def test_the_phone_is_sent_to_the_wizard_or_else_the_account_page(
     app, auth, client, make_user, phone_for, services, wizard_installed
 ):
-    assert (services.compromised_password_url is not None) is wizard_installed
+    assert (services.find(COMPROMISED_PASSWORD_URL) is not None) is wizard_installed
     assert ("wizard.password" in app.view_functions) is wizard_installed
     person = make_user()
     url = _not_me(auth, client, person, phone_for(person))
@@ -56,6 +57,6 @@ def test_the_phone_is_sent_to_the_wizard_or_else_the_account_page(
 @pytest.mark.parametrize("wizard_installed", [True], ids=["with-wizard"])
 def test_kauth_uses_the_address_the_wizard_declares(auth, client, make_user, phone_for, services):
     # The capability that owns the wizard decides where it lives; kAuth does not guess.
-    services.compromised_password_url = lambda: "https://id.example.com/help/compromised"
+    services.slots.override(COMPROMISED_PASSWORD_URL, lambda: "https://id.example.com/help/compromised")
     person = make_user()
     assert _not_me(auth, client, person, phone_for(person)) == "https://id.example.com/help/compromised"

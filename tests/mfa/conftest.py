@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from idp.mfa import MFA
 from idp.mfa import totp as totp_rules
 from idp.model import RequestContext
 from tests.conftest import csrf_of
@@ -26,7 +27,7 @@ def options_of(page: str) -> str:
 
 @pytest.fixture
 def mfa(services: Any) -> Any:
-    return services.ext["mfa"]
+    return services.get(MFA)
 
 
 class Enrol:
@@ -34,7 +35,7 @@ class Enrol:
 
     def __init__(self, services: Any, clock: Any) -> None:
         self.services, self.clock = services, clock
-        self.mfa = services.ext["mfa"]
+        self.mfa = services.get(MFA)
 
     def user(self, person: Any) -> Any:
         return self.services.users.get(person.id)

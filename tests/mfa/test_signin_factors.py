@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from idp.mfa import MFA
 from tests.conftest import csrf_of
 from tests.conftest import events
 from tests.mfa.conftest import CTX
@@ -208,7 +209,7 @@ def test_the_code_page_is_in_french(make_user, auth, enrol, client):
 def test_the_enrolment_of_every_factor_is_read_in_one_statement(make_user, enrol, services, clock):
     from idp.mfa.model import Enrolment
 
-    mfa = services.ext["mfa"]
+    mfa = services.get(MFA)
     person = make_user()
     user = services.users.get(person.id)
     assert mfa.enrolment(user) == Enrolment()

@@ -7,7 +7,9 @@ import re
 
 import pytest
 
+from idp.kauth import KAUTH
 from idp.model import RequestContext
+from idp.security.center import SECURITY
 from tests.conftest import csrf_of
 from tests.conftest import outbox
 from tests.mfa.conftest import options_of
@@ -30,7 +32,7 @@ def _signed_in_with(page: str) -> str:
 def mailed_on_success(services):
     def choose(person):
         user = services.users.get(person.id)
-        services.ext["notifications"].set(user, "both", CTX)
+        services.get(SECURITY).notifications.set(user, "both", CTX)
 
     return choose
 
@@ -75,7 +77,7 @@ def test_kauth_is_named_kauth(make_user, auth, client, services, clock):
 
     person = make_user()
     user = services.users.get(person.id)
-    kauth = services.ext["kauth"]
+    kauth = services.get(KAUTH)
     phone = Phone(client, clock)
     assert phone.enrol(kauth.start_enrolment(user).token, name="Pixel").status_code == 201
     auth.sign_in(person.email, person.password)

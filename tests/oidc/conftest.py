@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from idp.oidc import OIDC
 from tests.conftest import csrf_of
 
 REDIRECT = "http://127.0.0.1:9999/callback"
@@ -40,7 +41,7 @@ def query_of(location: str) -> dict[str, str]:
 
 @pytest.fixture
 def oidc(services: Any) -> Any:
-    return services.ext["oidc"]
+    return services.get(OIDC)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from idp.oidc import OIDC
 from tests.conftest import csrf_of
 from tests.conftest import events
 
@@ -48,8 +49,8 @@ def test_revoke_all_grants(flow: Any, rp: Any, make_client: Any, person: Any, se
     user = services.users.get(person.id)
     from idp.model import RequestContext
 
-    assert services.ext["oidc"].revoke_all_grants(user, RequestContext()) == 2
-    assert services.ext["oidc"].service.applications(user) == []
+    assert services.get(OIDC).revoke_all_grants(user, RequestContext()) == 2
+    assert services.get(OIDC).service.applications(user) == []
     refreshed = client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
                             auth=(rp.client_id, rp.secret))
     assert refreshed.get_json()["error"] == "invalid_grant"

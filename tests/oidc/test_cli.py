@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from idp.cli import main
+from idp.oidc import OIDC
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def test_client_lifecycle_in_json(run: Any, services: Any) -> None:
                              "--post-logout-uri", "https://shop.example/bye", "--skip-consent", "--json").output)
     client_id, secret = created["client_id"], created["client_secret"]
     assert secret and created["skip_consent"] is True and "secret_hash" not in created
-    stored = services.ext["oidc"].clients.get(client_id)
+    stored = services.get(OIDC).clients.get(client_id)
     assert stored.secret_hash != secret and stored.secret_hash.startswith("sha256$")
     listed = json.loads(run("client", "list", "--json").output)
     assert [c["client_id"] for c in listed] == [client_id]
@@ -55,7 +56,7 @@ def test_client_create_in_text_and_bad_input(run: Any) -> None:
 
 def test_generated_client_ids_are_letters_and_digits(services: Any) -> None:
     # A generated id starting with "-" was once read as an option by `idp client show`.
-    clients = services.ext["oidc"].clients
+    clients = services.get(OIDC).clients
     ids = [clients.create(f"App {i}", kind="service")[0].client_id for i in range(60)]
     assert all(i.isalnum() and len(i) == 24 for i in ids) and len(set(ids)) == 60
 
@@ -65,7 +66,7 @@ def test_a_chosen_client_id_must_be_plain(services: Any, client_id: str) -> None
     from idp.errors import ValidationError
 
     with pytest.raises(ValidationError, match="client id"):
-        services.ext["oidc"].clients.create("App", kind="service", client_id=client_id)
+        services.get(OIDC).clients.create("App", kind="service", client_id=client_id)
 
 
 def _kid(token: str) -> str:
@@ -76,7 +77,7 @@ def _kid(token: str) -> str:
 
 
 def test_keys_rotate_publishes_new_keys_before_they_sign(run: Any, services: Any, client: Any, clock: Any) -> None:
-    keys = services.ext["oidc"].keys
+    keys = services.get(OIDC).keys
     before = {k["kid"] for k in client.get("/oauth/jwks").get_json()["keys"]}
     rotated = json.loads(run("keys", "rotate", "--json").output)
     assert set(rotated["retired"]) == before
@@ -99,7 +100,7 @@ def test_keys_rotate_publishes_new_keys_before_they_sign(run: Any, services: Any
 
 
 def test_the_publication_delay_outlasts_every_cache(services: Any) -> None:
-    keys = services.ext["oidc"].keys
+    keys = services.get(OIDC).keys
     from idp.oidc.keys import JWKS_MAX_AGE
 
     # A process serves a set at most twice its cache lifetime old; a relying party keeps ours
@@ -109,7 +110,7 @@ def test_the_publication_delay_outlasts_every_cache(services: Any) -> None:
 
 def test_keys_rotate_immediately_signs_with_the_new_keys_at_once(
         run: Any, services: Any, client: Any, clock: Any) -> None:
-    keys = services.ext["oidc"].keys
+    keys = services.get(OIDC).keys
     before = {k["kid"] for k in client.get("/oauth/jwks").get_json()["keys"]}
     rotated = json.loads(run("keys", "rotate", "--immediately", "--json").output)
     assert set(rotated["retired"]) == before
@@ -123,7 +124,7 @@ def test_keys_rotate_immediately_signs_with_the_new_keys_at_once(
 
 
 def test_prune_drops_keys_retired_long_ago(services: Any, clock: Any) -> None:
-    keys = services.ext["oidc"].keys
+    keys = services.get(OIDC).keys
     keys.ensure()
     old = {r.kid for r in keys.records()}
     keys.rotate()

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from idp.security.center import SECURITY
+from idp.security.credentials import CREDENTIALS
 from tests.production import servers
 
 # == Outage tests (test_outages.py) ==========================================================
@@ -256,8 +258,8 @@ def production_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Produ
         ctx = RequestContext(ip="198.51.100.20", user_agent="outage tests")
         user = services.users.by_email(email)
         assert user is not None
-        services.ext["notifications"].set(user, "both", ctx)  # a mail on every sign-in
-        credentials = services.ext["credentials"]
+        services.get(SECURITY).notifications.set(user, "both", ctx)  # a mail on every sign-in
+        credentials = services.get(CREDENTIALS)
         _item, api_token = credentials.create_api_token(user, "Outage API token", ["account:read"], 30, ctx)
         _item, app_password = credentials.create_app_password(user, "Outage app password", ctx)
 

@@ -10,6 +10,7 @@ import pytest
 
 from idp.errors import ValidationError
 from idp.model import RequestContext
+from idp.security.center import SECURITY
 from tests.conftest import events
 
 
@@ -35,7 +36,7 @@ def history(services, clock, make_user):
 
 
 def _mine(services, person, **filters):
-    activity = services.ext["activity"]
+    activity = services.get(SECURITY).activity
     found, total = activity.search(user_id=person.id, **filters)
     return [e.tag for e in found], total
 
@@ -57,7 +58,7 @@ def test_search_is_scoped_newest_first_and_filtered(services, history):
 
 def test_search_pages(services, history):
     person, _ = history
-    activity = services.ext["activity"]
+    activity = services.get(SECURITY).activity
     first, total = activity.search(user_id=person.id, page=1, per_page=2)
     second, _ = activity.search(user_id=person.id, page=2, per_page=2)
     assert len(first) == 2 and total == 5
@@ -71,7 +72,7 @@ def test_search_pages(services, history):
 )
 def test_search_refuses_bad_arguments(services, history, bad):
     with pytest.raises(ValidationError):
-        services.ext["activity"].search(user_id=history[0].id, **bad)
+        services.get(SECURITY).activity.search(user_id=history[0].id, **bad)
 
 
 def test_the_page_shows_filters_and_pages(client, auth, services, history):
@@ -146,4 +147,4 @@ def test_the_activity_page_speaks_french(client, auth, history):
 def test_the_activity_service_is_offered_to_other_features(services):
     from idp.security.activity import ActivityService
 
-    assert isinstance(services.ext["activity"], ActivityService)
+    assert isinstance(services.get(SECURITY).activity, ActivityService)

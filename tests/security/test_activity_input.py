@@ -8,6 +8,7 @@ import pytest
 
 from idp.errors import ValidationError
 from idp.model import Role
+from idp.security.center import SECURITY
 from tests.conftest import events
 
 VIEWS = ["/security/activity/", "/security/activity/export.csv", "/org/acme/activity", "/org/acme/activity/export.csv"]
@@ -46,7 +47,7 @@ def test_ordinary_text_still_searches(client, admin, path):
 
 def test_the_service_refuses_a_nul_byte_for_every_caller(services, admin):
     with pytest.raises(ValidationError) as refused:
-        services.ext["activity"].search(user_id=admin.id, text="a\x00b")
+        services.get(SECURITY).activity.search(user_id=admin.id, text="a\x00b")
     assert refused.value.field == "q"
-    found, _total = services.ext["activity"].search(user_id=admin.id, date_to=dt.date.max)
+    found, _total = services.get(SECURITY).activity.search(user_id=admin.id, date_to=dt.date.max)
     assert {"account:user:created", "account:signin:succeeded"} <= {e.tag for e in found}

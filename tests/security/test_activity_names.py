@@ -14,6 +14,8 @@ from sqlalchemy import event
 from idp.events import EventTag
 from idp.model import RequestContext
 from idp.model import Role
+from idp.oidc import OIDC
+from idp.security.center import SECURITY
 from tests.conftest import AuthActions
 from tests.standing import put_in
 
@@ -29,8 +31,8 @@ def acme(services, make_user):
     services.accounts.add_member(org, services.accounts.user(ada.id), Role.ADMIN)
     services.accounts.add_member(org, services.accounts.user(bob.id), Role.COLLABORATOR)
     services.users.lock(bob.id, services.clock.now())
-    services.ext["security_center"].unlock_member(services.accounts.user(ada.id), org, bob.id, CTX)
-    wiki, _secret = services.ext["oidc"].clients.create("Team Wiki", redirect_uris=["http://127.0.0.1:9999/cb"])
+    services.get(SECURITY).center.unlock_member(services.accounts.user(ada.id), org, bob.id, CTX)
+    wiki, _secret = services.get(OIDC).clients.create("Team Wiki", redirect_uris=["http://127.0.0.1:9999/cb"])
     services.events.record_event(EventTag.OIDC_CONSENT_GIVEN, ctx=CTX, user_id=bob.id, product=wiki.client_id,
                                  details={"scopes": ["openid"]})
     return org, ada, bob, wiki.client_id
@@ -74,7 +76,7 @@ def test_the_organisation_log_names_members_with_their_e_mails(client, auth, acm
 def test_a_deleted_administrator_and_a_deleted_application(client, auth, services, acme):
     _org, ada, bob, client_id = acme
     put_in(services, ada.id, "deleted")
-    services.ext["oidc"].clients.delete(client_id)
+    services.get(OIDC).clients.delete(client_id)
     auth.sign_in(bob.email, bob.password)
     html = client.get("/security/activity/").get_data(as_text=True)
     assert _cells(html, "Account unlocked")[-1] == "Deleted account"
@@ -111,7 +113,7 @@ def test_an_administrator_of_another_organisation_is_named_without_e_mail(client
     services.accounts.add_member(globex, services.accounts.user(gina.id), Role.ADMIN)
     services.accounts.add_member(globex, services.accounts.user(bob.id), Role.COLLABORATOR)
     services.users.lock(bob.id, services.clock.now())
-    services.ext["security_center"].unlock_member(services.accounts.user(gina.id), globex, bob.id, CTX)
+    services.get(SECURITY).center.unlock_member(services.accounts.user(gina.id), globex, bob.id, CTX)
     auth.sign_in(ada.email, ada.password)
     html = client.get("/org/acme/activity?action=account:lockout:unlocked").get_data(as_text=True)
     assert _cell("Gina Globex") in html and "gina@globex.example" not in html
@@ -135,7 +137,7 @@ def test_a_page_reads_its_names_once(client, auth, services, make_user, statemen
     person = make_user(display_name="Pat")
     for i in range(count):
         admin = make_user(display_name=f"Admin {i}")
-        app, _secret = services.ext["oidc"].clients.create(f"App {i}", redirect_uris=["http://127.0.0.1:9999/cb"])
+        app, _secret = services.get(OIDC).clients.create(f"App {i}", redirect_uris=["http://127.0.0.1:9999/cb"])
         services.events.record_event(EventTag.SESSION_ENDED, ctx=CTX, user_id=person.id, actor_id=admin.id)
         services.events.record_event(EventTag.OIDC_TOKEN_ISSUED, ctx=CTX, user_id=person.id, product=app.client_id)
     auth.sign_in(person.email, person.password)

@@ -6,6 +6,7 @@ import pytest
 
 from idp.foundation.breached import FrequencyListCheck
 from idp.foundation.breached import NullCheck
+from idp.security.center import SECURITY
 
 
 @pytest.mark.parametrize("password", ["password", "123456", "Qwerty", "dragon", "Password123!", "monkey2024", "letmein!!"])
@@ -28,4 +29,4 @@ def settings_overrides():
 
 
 def test_the_check_can_be_turned_off(services):
-    assert isinstance(services.ext["breached"], NullCheck)
+    assert isinstance(services.get(SECURITY).breached, NullCheck)

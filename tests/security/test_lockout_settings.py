@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from idp.model import RequestContext
+from idp.security.center import SECURITY
 from tests.conftest import events
 from tests.security.conftest import post_form
 
@@ -45,7 +46,7 @@ def test_the_service_refuses_out_of_range_values_too(services, make_user):
 
     person = make_user()
     with pytest.raises(ValidationError):
-        services.ext["security_center"].set_threshold(services.accounts.user(person.id), 1000, RequestContext())
+        services.get(SECURITY).center.set_threshold(services.accounts.user(person.id), 1000, RequestContext())
 
 
 def test_the_threshold_needs_a_recent_sign_in(client, auth, make_user, clock):

@@ -15,6 +15,7 @@ from itsdangerous.encoding import base64_decode
 from itsdangerous.encoding import base64_encode
 
 from idp.model import RequestContext
+from idp.security.center import SECURITY
 from idp.security.unlock import UnlockLinkError
 from tests.conftest import AuthActions
 from tests.conftest import csrf_of
@@ -115,7 +116,7 @@ def test_a_tampered_link_is_refused(client, services, make_user, mailbox):
     assert services.accounts.user(person.id).locked_at is not None
     for forged in (longer, other_lock):  # a forgery names an account it must not write to
         with pytest.raises(UnlockLinkError, match="not valid"):
-            services.ext["unlock"].redeem(forged, CTX, current_password=person.password)
+            services.get(SECURITY).unlock.redeem(forged, CTX, current_password=person.password)
     assert events(services, "account:lockout:unlock_link_refused") == []
 
 
@@ -123,7 +124,7 @@ def test_a_link_written_to_an_earlier_address_is_refused(services, make_user):
     person = make_user()
     _lock(services, person)
     user = services.accounts.user(person.id)
-    unlock = services.ext["unlock"]
+    unlock = services.get(SECURITY).unlock
     earlier = unlock.token_for(dataclasses.replace(user, email="earlier@example.org"), user.locked_at)
     with pytest.raises(UnlockLinkError, match="not valid"):
         unlock.check(earlier)
@@ -169,7 +170,7 @@ def test_a_refused_genuine_link_is_recorded(client, services, make_user, mailbox
     path = _link_from_mail(mailbox, person)
     _submit(client, path, current_password=person.password)
     with pytest.raises(Exception, match="already been used"):
-        services.ext["unlock"].redeem(path.removeprefix("/unlock/"), CTX, current_password=person.password)
+        services.get(SECURITY).unlock.redeem(path.removeprefix("/unlock/"), CTX, current_password=person.password)
     [refused] = events(services, "account:lockout:unlock_link_refused")
     assert refused["user_id"] == person.id
 

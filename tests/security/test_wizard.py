@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from idp.security.center import SECURITY
+from idp.security.credentials import CREDENTIALS
 from tests.conftest import AuthActions
 from tests.conftest import events
 from tests.security.conftest import post_form
@@ -25,7 +27,8 @@ class Recorder:
 @pytest.fixture
 def features(services):
     credentials, oidc = Recorder(3), Recorder(2)
-    services.ext["credentials"], services.ext["oidc"] = credentials, oidc
+    wizard = services.get(SECURITY).wizard
+    wizard.credentials, wizard.grants = credentials.revoke_all, oidc.revoke_all_grants
     return credentials, oidc
 
 
@@ -92,8 +95,8 @@ def test_step_two_can_keep_sessions_and_grants(app, client, auth, make_user, ser
 
 
 def test_without_the_other_features_the_wizard_still_works(client, auth, make_user, services):
-    services.ext.pop("credentials", None)
-    services.ext.pop("oidc", None)
+    wizard = services.get(SECURITY).wizard
+    wizard.credentials = wizard.grants = None
     person = make_user()
     auth.sign_in(person.email, person.password)
     _step1(client, person)
@@ -158,7 +161,7 @@ def test_step_two_revokes_real_app_passwords(client, auth, make_user, services):
     """With the credentials feature installed, its app passwords stop working after step 2."""
     from idp.model import RequestContext
 
-    credentials = services.ext["credentials"]
+    credentials = services.get(CREDENTIALS)
     person = make_user()
     user = services.accounts.user(person.id)
     credentials.create_app_password(user, "mail client", RequestContext(ip="192.0.2.1"))

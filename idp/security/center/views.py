@@ -13,6 +13,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from idp.errors import ValidationError
+from idp.security.center import SECURITY
 from idp.security.center.forms import ActionForm
 from idp.security.center.forms import NotificationsForm
 from idp.security.center.forms import ThresholdForm
@@ -30,12 +31,12 @@ Page = str | BaseResponse | tuple[str, int]
 
 
 def _center() -> SecurityCenterService:
-    center: SecurityCenterService = services().ext["security_center"]
+    center: SecurityCenterService = services().get(SECURITY).center
     return center
 
 
 def _notifications() -> NotificationService:
-    notifications: NotificationService = services().ext["notifications"]
+    notifications: NotificationService = services().get(SECURITY).notifications
     return notifications
 
 
@@ -44,7 +45,7 @@ def _notifications() -> NotificationService:
 def index() -> str:
     user = current_user.user
     return render_template(
-        "security/index.html", review=services().ext["wizard"].review(user),
+        "security/index.html", review=services().get(SECURITY).wizard.review(user),
         admin_of=_center().admin_memberships(user),
     )
 

@@ -22,6 +22,7 @@ from idp.security.activity import ActivityService
 from idp.security.activity import Names
 from idp.security.activity import action_label
 from idp.security.activity import product_label
+from idp.security.center import SECURITY
 from idp.security.center.forms import ActivityFilterForm
 from idp.web.current import request_context
 from idp.web.current import services
@@ -31,7 +32,7 @@ bp = Blueprint("activity", __name__, url_prefix="/security/activity")
 
 
 def activity_service() -> ActivityService:
-    activity: ActivityService = services().ext["activity"]
+    activity: ActivityService = services().get(SECURITY).activity
     return activity
 
 

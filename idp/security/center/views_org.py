@@ -18,6 +18,7 @@ from idp.errors import NotFoundError
 from idp.model import Organisation
 from idp.security.activity import action_label
 from idp.security.activity import product_label
+from idp.security.center import SECURITY
 from idp.security.center.forms import ActionForm
 from idp.security.center.service import SecurityCenterService
 from idp.security.center.views_activity import csv_response
@@ -30,7 +31,7 @@ bp = Blueprint("org_security", __name__, url_prefix="/org")
 
 
 def _center() -> SecurityCenterService:
-    center: SecurityCenterService = services().ext["security_center"]
+    center: SecurityCenterService = services().get(SECURITY).center
     return center
 
 

@@ -7,6 +7,7 @@ from flask import render_template
 from werkzeug.wrappers import Response as BaseResponse
 
 from idp.errors import ValidationError
+from idp.security.center import SECURITY
 from idp.security.center.forms import UnlockForm
 from idp.security.unlock import UnlockLinkError
 from idp.security.unlock import UnlockService
@@ -18,7 +19,7 @@ bp = Blueprint("unlock", __name__)
 
 
 def _unlock() -> UnlockService:
-    unlock: UnlockService = services().ext["unlock"]
+    unlock: UnlockService = services().get(SECURITY).unlock
     return unlock
 
 

@@ -15,6 +15,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from idp.errors import ValidationError
+from idp.security.center import SECURITY
 from idp.security.center.forms import ActionForm
 from idp.security.center.forms import WizardPasswordForm
 from idp.security.center.forms import WizardRevokeForm
@@ -36,12 +37,12 @@ Page = str | BaseResponse | tuple[str, int]
 def public_url() -> str:
     """The wizard's address on the public server (`server.base_url`, never the request's Host:
     kAuth hands it to a phone and puts it in mail). Offered to other capabilities as
-    `Container.compromised_password_url`."""
+    the COMPROMISED_PASSWORD_URL hook."""
     return services().settings.server.base_url + url_for("wizard.password")
 
 
 def _wizard() -> WizardService:
-    wizard: WizardService = services().ext["wizard"]
+    wizard: WizardService = services().get(SECURITY).wizard
     return wizard
 
 

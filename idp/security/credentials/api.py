@@ -18,6 +18,8 @@ from flask import request
 from idp.errors import ValidationError
 from idp.model import Event
 from idp.model import User
+from idp.security.center import SECURITY
+from idp.security.credentials import CREDENTIALS
 from idp.security.credentials.openapi import document
 from idp.security.credentials.service import CredentialService
 from idp.security.credentials.service import InsufficientScopeError
@@ -73,7 +75,7 @@ def token_required(scope: str) -> Callable[[F], F]:
                     401, "invalid_token", "Use an API token: Authorization: Bearer <token>.",
                     **{"WWW-Authenticate": _challenge("invalid_token")},
                 )
-            credentials: CredentialService = services().ext["credentials"]
+            credentials: CredentialService = services().get(CREDENTIALS)
             try:
                 user, token = credentials.check_api_token(auth.token, request_context(), scope)
             except InvalidTokenError:
@@ -172,10 +174,10 @@ def activity() -> Response:
         page = _int("page", 1, 1, MAX_PAGE)
         per_page = _int("per_page", 50, 1, MAX_PER_PAGE)
         product, action, text = _text("product", 64), _text("action", 64), _text("q", 200)
-        search = services().ext.get("activity")
-        if search is None:
+        security = services().find(SECURITY)  # the activity log is the security center's
+        if security is None:
             return api_error(503, "temporarily_unavailable", "The activity log is not available.")
-        events, total = search.search(
+        events, total = security.activity.search(
             user_id=_user().id, date_from=date_from, date_to=date_to, product=product, action=action,
             text=text, page=page, per_page=per_page,
         )

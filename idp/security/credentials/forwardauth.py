@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from idp.errors import AuthenticationError
 from idp.model import User
+from idp.security.credentials import CREDENTIALS
 from idp.security.credentials.service import CredentialService
 from idp.security.credentials.service import InsufficientScopeError
 from idp.web.current import request_context
@@ -58,7 +59,7 @@ def forward() -> Response:
     Explicit credentials win over the cookie: a client that sends a wrong one is refused even
     when a browser session exists, so a revoked secret never passes unnoticed. Any method is
     answered alike (it only reads who is calling; nothing changes), so no CSRF token applies."""
-    credentials: CredentialService = services().ext["credentials"]
+    credentials: CredentialService = services().get(CREDENTIALS)
     auth = request.authorization  # None for Basic credentials that are not Base64 of UTF-8
     ctx = request_context()
     if request.headers.get("Authorization"):

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from idp.errors import NotFoundError
 from idp.errors import ValidationError
+from idp.security.credentials import CREDENTIALS
 from idp.security.credentials.forms import ApiTokenForm
 from idp.security.credentials.forms import AppPasswordForm
 from idp.security.credentials.forms import ConfirmForm
@@ -37,7 +38,7 @@ Page = str | tuple[str, int] | BaseResponse
 
 
 def _service() -> CredentialService:
-    service: CredentialService = services().ext["credentials"]
+    service: CredentialService = services().get(CREDENTIALS)
     return service
 
 
