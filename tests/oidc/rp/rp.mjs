@@ -18,7 +18,7 @@ try {
   const nonce = client.randomNonce()
   const url = client.buildAuthorizationUrl(config, {
     redirect_uri: redirectUri,
-    scope: 'openid profile email offline_access',
+    scope: 'openid profile email phone offline_access',
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
     state,
