@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from typing import Any
 
+from idp.crypto import KeyedHash
+from idp.crypto import Purpose
+from idp.crypto import derive
 from idp.errors import N_
 from idp.foundation.breached import BreachedPasswordCheck
 from idp.foundation.breached import FrequencyListCheck
@@ -15,6 +18,8 @@ from idp.model import User
 from idp.security.activity import ActivityService
 from idp.security.center.service import SecurityCenterService
 from idp.security.notifications import NotificationService
+from idp.security.notify_address import LINK_TTL
+from idp.security.notify_address import NotificationAddressService
 from idp.security.unlock import UnlockService
 from idp.security.wizard import WizardService
 from idp.stores.security import RedisNotifyThrottle
@@ -42,6 +47,7 @@ def init_app(app: Flask, container: Container) -> None:
     sec = settings.security
     base_url = settings.server.base_url
     keys = Keys(settings.redis.key_prefix)
+    secret = settings.secret_key.get_secret_value() or "testing-only"
     breached: BreachedPasswordCheck = FrequencyListCheck() if sec.refuse_breached_passwords else NullCheck()
 
     activity = ActivityService(
@@ -52,6 +58,11 @@ def init_app(app: Flask, container: Container) -> None:
         SqlNotificationPrefStore(container.db), RedisNotifyThrottle(container.redis, keys),  # type: ignore[arg-type]
         container.users, container.mail, container.events, container.clock,
         base_url=base_url, window=sec.failed_signin_mail_window,
+        device_digest=KeyedHash([derive(secret, Purpose.SIGNIN_DEVICE)]).digest,
+    )
+    notify_address = NotificationAddressService(
+        store=SqlNotificationPrefStore(container.db), mail=container.mail, events=container.events,
+        clock=container.clock, secret=secret, base_url=base_url, ttl=LINK_TTL,
     )
     unlock = UnlockService(
         users=container.users, accounts=container.accounts, passwords=container.passwords,
@@ -73,7 +84,7 @@ def init_app(app: Flask, container: Container) -> None:
     )
     container.ext.update(
         activity=activity, notifications=notifications, unlock=unlock, security_center=center,
-        wizard=wizard, breached=breached,
+        wizard=wizard, breached=breached, notify_address=notify_address,
     )
     container.lockout.offer_unlock_links(unlock.link_for)
     container.compromised_password_url = views_wizard.public_url
@@ -113,7 +124,8 @@ def _combine_args(base: dict[str, Any], extra: Any) -> dict[str, Any]:
 
 # Authentication methods (RFC 8176 `amr` values) as the sessions page names them.
 def _review_items(container: Any, notifications: NotificationService) -> list[ReviewItem]:
-    labels = {"failure": N_("Failed sign-ins"), "success": N_("Successful sign-ins"),
+    labels = {"failure": N_("Failed sign-ins"), "new": N_("New devices and networks"),
+              "success": N_("Successful sign-ins"),
               "both": N_("Every sign-in"), "none": N_("Off")}
 
     def notification_status(user: User) -> str:
