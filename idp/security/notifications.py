@@ -27,8 +27,6 @@ log = logging.getLogger(__name__)
 SESSIONS_PATH = "/security/sessions"
 WIZARD_PATH = "/security/compromised"
 
-# What a sign-in place is: a browser (its device cookie's keyed digest) or a network.
-PLACE_KINDS = ("device", "network")
 # Places of each kind kept per account: the most recently seen.
 KEEP_PLACES = 50
 
@@ -76,12 +74,16 @@ def network_of(ip: str | None) -> str | None:
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
+# As stored: (on_success, on_failure, on_new, confirmed second address).
+StoredPrefs = tuple[bool, bool, bool, str | None]
+
+
 class PrefStore(Protocol):
-    def get(self, user_id: int) -> NotificationPrefs | None: ...
+    def get(self, user_id: int) -> StoredPrefs | None: ...
     def set(self, user_id: int, *, on_success: bool, on_failure: bool, on_new: bool, now: dt.datetime) -> None: ...
     def signed_in(
         self, user_id: int, places: dict[str, str], *, now: dt.datetime, keep: int,
-    ) -> tuple[NotificationPrefs | None, list[str], bool]: ...
+    ) -> tuple[StoredPrefs | None, list[str], bool]: ...
 
 
 class Throttle(Protocol):
@@ -117,7 +119,8 @@ class NotificationService:
         return self._prefs(user.id)
 
     def _prefs(self, user_id: int) -> NotificationPrefs:
-        return self.prefs.get(user_id) or NotificationPrefs()
+        stored = self.prefs.get(user_id)
+        return NotificationPrefs() if stored is None else NotificationPrefs(*stored)
 
     def set(self, user: User, choice: str, ctx: RequestContext) -> NotificationPrefs:
         if choice not in CHOICES:
@@ -166,7 +169,7 @@ class NotificationService:
         if (network := network_of(event.ip)) is not None:
             places["network"] = network
         stored, new, first = self.prefs.signed_in(user_id, places, now=event.created_at, keep=KEEP_PLACES)
-        prefs = stored or NotificationPrefs()
+        prefs = NotificationPrefs() if stored is None else NotificationPrefs(*stored)
         if prefs.on_success:
             template, values = "security_signin_succeeded", {}
         elif prefs.on_new and new and not first:

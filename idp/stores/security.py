@@ -29,8 +29,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from idp.model import Event
 from idp.model import Role
 from idp.model import User
-from idp.security.notifications import PLACE_KINDS
-from idp.security.notifications import NotificationPrefs
 from idp.stores.db import Database
 from idp.stores.events import _event
 from idp.stores.models import EventRow
@@ -164,6 +162,11 @@ class SqlMemberStore:
 
 
 _PREF_ROWS = NotificationPrefRow.__table__
+# The kinds of `security_known_places.kind`: a browser (the keyed digest of its device cookie) or a
+# network (a prefix).
+PLACE_KINDS = ("device", "network")
+# (on_success, on_failure, on_new, confirmed second address)
+Prefs = tuple[bool, bool, bool, str | None]
 _PLACES = KnownPlaceRow.__table__
 _USER: Any = bindparam("user_id")
 # Read after every failed sign-in (does this person want mail about it?): built once.
@@ -195,10 +198,8 @@ def _cursor(result: Any) -> CursorResult[Any]:
     return result  # type: ignore[no-any-return]  # a DML statement returns a CursorResult
 
 
-def _prefs(row: Any) -> NotificationPrefs:
-    return NotificationPrefs(
-        on_success=bool(row[0]), on_failure=bool(row[1]), on_new=bool(row[2]), address=row[3],
-    )
+def _prefs(row: Any) -> Prefs:
+    return bool(row[0]), bool(row[1]), bool(row[2]), row[3]
 
 
 class SqlNotificationPrefStore:
@@ -208,7 +209,7 @@ class SqlNotificationPrefStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def get(self, user_id: int) -> NotificationPrefs | None:
+    def get(self, user_id: int) -> Prefs | None:
         """The choice and the confirmed second address, or None when the person kept the defaults."""
         with self.db.read() as s:
             row = s.execute(_PREFS, {"user_id": user_id}).first()
@@ -266,7 +267,7 @@ class SqlNotificationPrefStore:
 
     def signed_in(
         self, user_id: int, places: dict[str, str], *, now: dt.datetime, keep: int,
-    ) -> tuple[NotificationPrefs | None, list[str], bool]:
+    ) -> tuple[Prefs | None, list[str], bool]:
         """After a successful sign-in from `places` ({kind: digest or prefix}): (the choice or
         None, the kinds whose place was not known, whether the account knew no place at all).
         Two statements, three when a new place pushes its kind past `keep` (the oldest go)."""
