@@ -27,6 +27,9 @@ LABELS = {
     Purpose.UNLOCK_LINK: (b"idp key derivation", b"idp unlock link key v2"),
     Purpose.KAUTH_NOTICE: (b"idp-kauth", b"server notice key v1"),
     Purpose.DEMO_RP: (b"idp key derivation", b"idp demo relying party key v1"),
+    Purpose.PHONE_CODES: (b"idp key derivation", b"idp phone confirmation code key v1"),
+    Purpose.SIGNIN_DEVICE: (b"idp key derivation", b"idp sign-in device cookie key v1"),
+    Purpose.NOTIFY_ADDRESS_LINK: (b"idp key derivation", b"idp notification address link key v1"),
 }
 
 
