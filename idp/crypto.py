@@ -36,6 +36,8 @@ class Purpose(StrEnum):
     DEMO_RP = "idp demo relying party key v1"  # itsdangerous signer of the demo client's state cookie
     PHONE_CODES = "idp phone confirmation code key v1"  # HMAC of the codes texted to confirm a number
     EMAIL_CHANGE = "idp e-mail change link key v1"  # itsdangerous signer of the new address's link
+    SIGNIN_DEVICE = "idp sign-in device cookie key v1"  # HMAC of the device cookie of known sign-in places
+    NOTIFY_ADDRESS_LINK = "idp notification address link key v1"  # signer of the second address's link
 
 
 _SALTS = {Purpose.KAUTH_NOTICE: b"idp-kauth"}

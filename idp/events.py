@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 from collections.abc import Callable
@@ -59,6 +60,9 @@ class EventTag(enum.StrEnum):
 
     # -- security center (idp.security) ----------------------------------------------
     NOTIFICATIONS_CHANGED = "account:notifications:changed"
+    NOTIFY_ADDRESS_ADDED = "account:notification_address:added"  # pending, its link sent
+    NOTIFY_ADDRESS_CONFIRMED = "account:notification_address:confirmed"
+    NOTIFY_ADDRESS_REMOVED = "account:notification_address:removed"
     LOCKOUT_THRESHOLD_CHANGED = "account:lockout:threshold_changed"
     UNLOCK_LINK_REFUSED = "account:lockout:unlock_link_refused"
     ACTIVITY_EXPORTED = "account:activity:exported"
@@ -184,6 +188,8 @@ class EventRecorder:
     ) -> Event:
         event = self.store.add(**self.values(tag, ctx=ctx, user_id=user_id, product=product, org_id=org_id,
                                              actor_id=actor_id, details=details))
+        if ctx is not None and ctx.device_key:
+            event = dataclasses.replace(event, device_key=ctx.device_key)
         self.notify(event)
         return event
 

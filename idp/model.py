@@ -88,6 +88,10 @@ class RequestContext:
 
     ip: str = "unknown"
     user_agent: str = ""
+    # The browser's device cookie (random, made by us; set again at each sign-in), so that the
+    # sign-in notification can tell a known device from a new one. Never stored as such, and
+    # kept out of repr so that no log line carries it.
+    device_key: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -103,3 +107,6 @@ class Event:
     user_agent: str | None
     device: str | None
     details: dict[str, Any] = field(default_factory=dict)
+    # The request's device cookie, handed to subscribers of the event just recorded; not a
+    # column (an event read back from the log has none).
+    device_key: str = field(default="", repr=False, compare=False)

@@ -28,6 +28,7 @@ from idp.web.current import request_context
 from idp.web.current import services
 from idp.web.i18n import translate_error
 from idp.web.plumbing import clear_session_cookie
+from idp.web.plumbing import set_device_cookie
 from idp.web.plumbing import set_session_cookie
 from idp.web.redirects import safe_next
 
@@ -48,7 +49,8 @@ def _restart(message: str | None = None) -> BaseResponse:
 
 
 def finish(outcome: Outcome) -> BaseResponse:
-    """Set the new session cookie and go where the person was going (factor pages call this too)."""
+    """Set the new session cookie and the device cookie, and go where the person was going (factor
+    pages call this too)."""
     if not outcome.done:
         factor = services().factors.get(outcome.flow.factors[0])
         if factor is None:
@@ -57,6 +59,7 @@ def finish(outcome: Outcome) -> BaseResponse:
     session.clear()  # drop everything from before sign-in, CSRF token included
     response = redirect(outcome.flow.next or url_for("account.home"))
     set_session_cookie(response, outcome.session_id or "")
+    set_device_cookie(response)
     return response
 
 

@@ -1,10 +1,14 @@
-"""Sign-in notifications: each person chooses mail on successful and/or failed sign-ins."""
+"""Sign-in notifications: each person chooses mail on successful, failed, or new-place sign-ins,
+sent to the login address and to a confirmed second address."""
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from typing import Protocol
 
 from idp.clock import Clock
@@ -23,32 +27,63 @@ log = logging.getLogger(__name__)
 SESSIONS_PATH = "/security/sessions"
 WIZARD_PATH = "/security/compromised"
 
+# Places of each kind kept per account: the most recently seen.
+KEEP_PLACES = 50
+
 
 @dataclass(frozen=True)
 class NotificationPrefs:
     on_success: bool = False
     on_failure: bool = True
+    on_new: bool = False
+    # The confirmed second address, which receives the same mail as the login address.
+    address: str | None = None
 
     @property
     def choice(self) -> str:
-        """"both", "success", "failure" or "none"."""
+        """"both", "success", "new", "failure" or "none"."""
         if self.on_success and self.on_failure:
             return "both"
         if self.on_success:
             return "success"
+        if self.on_new:
+            return "new"
         return "failure" if self.on_failure else "none"
 
     @classmethod
     def from_choice(cls, choice: str) -> NotificationPrefs:
-        return cls(on_success=choice in ("both", "success"), on_failure=choice in ("both", "failure"))
+        return cls(
+            on_success=choice in ("both", "success"), on_failure=choice in ("both", "failure", "new"),
+            on_new=choice == "new",
+        )
 
 
-CHOICES = ("failure", "success", "both", "none")
+CHOICES = ("failure", "new", "success", "both", "none")
+
+
+def network_of(ip: str | None) -> str | None:
+    """The network a sign-in came from: its IPv4 /24 or IPv6 /48 (an IPv4-mapped IPv6 address
+    counts as IPv4); None when the address is not an IP address."""
+    try:
+        address = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+# As stored: (on_success, on_failure, on_new, confirmed second address).
+StoredPrefs = tuple[bool, bool, bool, str | None]
 
 
 class PrefStore(Protocol):
-    def get(self, user_id: int) -> tuple[bool, bool] | None: ...
-    def set(self, user_id: int, *, on_success: bool, on_failure: bool, now: dt.datetime) -> None: ...
+    def get(self, user_id: int) -> StoredPrefs | None: ...
+    def set(self, user_id: int, *, on_success: bool, on_failure: bool, on_new: bool, now: dt.datetime) -> None: ...
+    def signed_in(
+        self, user_id: int, places: dict[str, str], *, now: dt.datetime, keep: int,
+    ) -> tuple[StoredPrefs | None, list[str], bool]: ...
 
 
 class Throttle(Protocol):
@@ -62,17 +97,23 @@ class UserLookup(Protocol):
 class NotificationService:
     """Preferences in SQL; mail sent from an event subscriber, so the sign-in code knows nothing
     of it. Failed-sign-in mail is throttled per account (one per `window` seconds) and each mail
-    counts the failures it summarises, so an attack cannot flood the mailbox."""
+    counts the failures it summarises, so an attack cannot flood the mailbox.
+
+    Every successful sign-in records its device and network (whatever the choice: so that the
+    day someone chooses "new", the places they already use are known). The very first sign-in
+    of an account, when nothing is known yet, counts as known: every place would be new."""
 
     # The events on_event acts on (it is subscribed to these alone).
-    EVENT_TAGS = (EventTag.SIGNIN_SUCCEEDED, EventTag.SIGNIN_FAILED)
+    EVENT_TAGS = (EventTag.SIGNIN_SUCCEEDED, EventTag.SIGNIN_FAILED, EventTag.LOCKOUT_LOCKED)
 
     def __init__(
         self, prefs: PrefStore, throttle: Throttle, users: UserLookup, mail: MailService,
         events: EventRecorder, clock: Clock, *, base_url: str, window: int,
+        device_digest: Callable[[str], str],
     ) -> None:
         self.prefs, self.throttle, self.users, self.mail = prefs, throttle, users, mail
         self.events, self.clock, self.base_url, self.window = events, clock, base_url, window
+        self.device_digest = device_digest
 
     def get(self, user: User) -> NotificationPrefs:
         return self._prefs(user.id)
@@ -85,7 +126,10 @@ class NotificationService:
         if choice not in CHOICES:
             raise ValidationError(N_("Choose one of the options."), field="choice")
         prefs = NotificationPrefs.from_choice(choice)
-        self.prefs.set(user.id, on_success=prefs.on_success, on_failure=prefs.on_failure, now=self.clock.now())
+        self.prefs.set(
+            user.id, on_success=prefs.on_success, on_failure=prefs.on_failure, on_new=prefs.on_new,
+            now=self.clock.now(),
+        )
         self.events.record_event(
             EventTag.NOTIFICATIONS_CHANGED, ctx=ctx, user_id=user.id, details={"choice": choice}
         )
@@ -95,12 +139,19 @@ class NotificationService:
         """Event subscriber: mail the owner about a sign-in, as they chose."""
         if event.user_id is None or event.tag not in self.EVENT_TAGS:
             return
-        # The choice first: by default a successful sign-in sends nothing, and the account is
-        # read only when a mail goes.
-        prefs = self._prefs(event.user_id)
         if event.tag == EventTag.SIGNIN_SUCCEEDED:
-            if prefs.on_success and (user := self.users.get(event.user_id)) is not None:
-                self._send(user, event, "security_signin_succeeded", count=1)
+            self._succeeded(event.user_id, event)
+            return
+        # The choice first: the account is read only when a mail goes.
+        prefs = self._prefs(event.user_id)
+        if event.tag == EventTag.LOCKOUT_LOCKED:
+            # The login address got the lock mail (with its unlock link) from the lockout; the
+            # second address is told, without the link: it must not become a way to unlock.
+            if prefs.address and (user := self.users.get(event.user_id)) is not None:
+                self.mail.queue(
+                    prefs.address, "security_account_locked_notice", **_reader(user),
+                    when=event.created_at, ip=event.ip or "?", failures=event.details.get("failures") or 0,
+                )
             return
         if not prefs.on_failure:
             return
@@ -109,12 +160,37 @@ class NotificationService:
             keep=max(self.window * 24, 86400),
         )
         if count and (user := self.users.get(event.user_id)) is not None:
-            self._send(user, event, "security_signin_failed", count=count)
+            self._send(user, prefs, event, "security_signin_failed", count=count)
 
-    def _send(self, user: User, event: Event, template: str, *, count: int) -> None:
-        self.mail.queue_for(
-            user, template, when=event.created_at,
+    def _succeeded(self, user_id: int, event: Event) -> None:
+        # One statement reads the choice and whether this device and network are known, and one
+        # records them (every sign-in: the first "new" choice then knows the usual places).
+        places = {"device": self.device_digest(event.device_key)} if event.device_key else {}
+        if (network := network_of(event.ip)) is not None:
+            places["network"] = network
+        stored, new, first = self.prefs.signed_in(user_id, places, now=event.created_at, keep=KEEP_PLACES)
+        prefs = NotificationPrefs() if stored is None else NotificationPrefs(*stored)
+        if prefs.on_success:
+            template, values = "security_signin_succeeded", {}
+        elif prefs.on_new and new and not first:
+            template, values = "security_signin_new", {"new_device": "device" in new, "new_network": "network" in new}
+        else:
+            return
+        if (user := self.users.get(user_id)) is not None:
+            self._send(user, prefs, event, template, count=1, **values)
+
+    def _send(self, user: User, prefs: NotificationPrefs, event: Event, template: str, **extra: Any) -> None:
+        values = dict(
+            when=event.created_at,
             methods=event.details.get("methods") or [], amr=event.details.get("amr") or [],
-            ip=event.ip or "?", device=event.device or "?", count=count,
-            sessions_url=self.base_url + SESSIONS_PATH, wizard_url=self.base_url + WIZARD_PATH,
+            ip=event.ip or "?", device=event.device or "?", network=network_of(event.ip) or "?",
+            sessions_url=self.base_url + SESSIONS_PATH, wizard_url=self.base_url + WIZARD_PATH, **extra,
         )
+        self.mail.queue_for(user, template, **values)
+        if prefs.address:
+            self.mail.queue(prefs.address, template, **_reader(user), **values)
+
+
+def _reader(user: User) -> dict[str, Any]:
+    """What `MailService.queue_for` gives a mail to the account, for a mail to its second address."""
+    return {"locale": user.locale, "timezone": getattr(user, "timezone", None), "name": user.display_name}

@@ -99,6 +99,12 @@ class Settings(BaseSettings):
         domain (nor a man in the middle on plain http) can set or scope it (RFC 6265bis)."""
         return f"__Host-{self.session.cookie_name}" if self.secure_cookies else self.session.cookie_name
 
+    @property
+    def device_cookie(self) -> str:
+        """The device cookie's name (what tells a known browser at sign-in), prefixed like the
+        session cookie's."""
+        return "__Host-idp_device" if self.secure_cookies else "idp_device"
+
 
 class _TomlSource(PydanticBaseSettingsSource):
     """Reads the file named by IDP_CONFIG, else <instance>/idp.toml when it exists."""

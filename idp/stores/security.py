@@ -1,4 +1,5 @@
-"""Security center storage: activity-log queries, notification choices (SQL), mail throttle (Redis)."""
+"""Security center storage: activity-log queries, notification choices, addresses and known sign-in
+places (SQL), mail throttle (Redis)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,17 @@ from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import case
 from sqlalchemy import cast
+from sqlalchemy import delete
+from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import null
 from sqlalchemy import or_
 from sqlalchemy import select
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql.elements import ColumnElement
 
 from idp.model import Event
@@ -30,6 +37,7 @@ from idp.stores.models import UserRow
 from idp.stores.redis import Keys
 from idp.stores.redis import unavailable_is_503
 from idp.stores.tables_oidc import OidcClientRow
+from idp.stores.tables_security import KnownPlaceRow
 from idp.stores.tables_security import NotificationPrefRow
 from idp.stores.users import _user
 
@@ -154,29 +162,153 @@ class SqlMemberStore:
 
 
 _PREF_ROWS = NotificationPrefRow.__table__
-# Read after every sign-in (does this person want mail about it?): built once.
-_PREFS = select(_PREF_ROWS.c.on_success, _PREF_ROWS.c.on_failure).where(_PREF_ROWS.c.user_id == bindparam("user_id"))
+# The kinds of `security_known_places.kind`: a browser (the keyed digest of its device cookie) or a
+# network (a prefix).
+PLACE_KINDS = ("device", "network")
+# (on_success, on_failure, on_new, confirmed second address)
+Prefs = tuple[bool, bool, bool, str | None]
+_PLACES = KnownPlaceRow.__table__
+_USER: Any = bindparam("user_id")
+# Read after every failed sign-in (does this person want mail about it?): built once.
+_PREFS = select(
+    _PREF_ROWS.c.on_success, _PREF_ROWS.c.on_failure, _PREF_ROWS.c.on_new, _PREF_ROWS.c.address,
+).where(_PREF_ROWS.c.user_id == _USER)
+
+
+def _places_of(kind: str) -> ColumnElement[bool]:
+    return and_(_PLACES.c.user_id == _USER, _PLACES.c.kind == kind)
+
+
+# Read after every successful sign-in, in one statement: the choice (no row: the defaults), and
+# for each kind of place how many the account has and whether this one is among them.
+_AFTER_SIGNIN = select(
+    _PREF_ROWS.c.on_success, _PREF_ROWS.c.on_failure, _PREF_ROWS.c.on_new, _PREF_ROWS.c.address,
+    *(
+        column
+        for kind in PLACE_KINDS
+        for column in (
+            select(func.count()).select_from(_PLACES).where(_places_of(kind)).scalar_subquery(),
+            exists().where(_places_of(kind), _PLACES.c.place == bindparam(kind)),
+        )
+    ),
+).select_from(select(literal(1).label("one")).subquery().outerjoin(_PREF_ROWS, _PREF_ROWS.c.user_id == _USER))
+
+
+def _cursor(result: Any) -> CursorResult[Any]:
+    return result  # type: ignore[no-any-return]  # a DML statement returns a CursorResult
+
+
+def _prefs(row: Any) -> Prefs:
+    return bool(row[0]), bool(row[1]), bool(row[2]), row[3]
 
 
 class SqlNotificationPrefStore:
+    """Each person's choice and second address (`security_notification_prefs`), and the devices
+    and networks each account signed in from (`security_known_places`)."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def get(self, user_id: int) -> tuple[bool, bool] | None:
-        """(on_success, on_failure), or None when the person kept the defaults."""
+    def get(self, user_id: int) -> Prefs | None:
+        """The choice and the confirmed second address, or None when the person kept the defaults."""
         with self.db.read() as s:
             row = s.execute(_PREFS, {"user_id": user_id}).first()
-            return (bool(row.on_success), bool(row.on_failure)) if row else None
+            return _prefs(row) if row else None
 
-    def set(self, user_id: int, *, on_success: bool, on_failure: bool, now: dt.datetime) -> None:
+    def _row(self, s: Any, user_id: int, now: dt.datetime) -> NotificationPrefRow:
+        row = s.get(NotificationPrefRow, user_id)
+        if row is None:
+            row = NotificationPrefRow(user_id=user_id, on_success=False, on_failure=True, on_new=False, updated_at=now)
+            s.add(row)
+        return row  # type: ignore[no-any-return]
+
+    def set(self, user_id: int, *, on_success: bool, on_failure: bool, on_new: bool, now: dt.datetime) -> None:
+        with self.db.transaction() as s:
+            row = self._row(s, user_id, now)
+            row.on_success, row.on_failure, row.on_new, row.updated_at = on_success, on_failure, on_new, now
+
+    # -- the second address ------------------------------------------------------------
+
+    def addresses(self, user_id: int) -> tuple[str | None, str | None, str | None]:
+        """(confirmed address, pending address, the pending link's nonce)."""
+        with self.db.transaction() as s:
+            row = s.get(NotificationPrefRow, user_id)
+            return (row.address, row.pending_address, row.pending_nonce) if row else (None, None, None)
+
+    def set_pending(self, user_id: int, address: str, nonce: str, now: dt.datetime) -> None:
+        with self.db.transaction() as s:
+            row = self._row(s, user_id, now)
+            row.pending_address, row.pending_nonce, row.updated_at = address, nonce, now
+
+    def confirm(self, user_id: int, address: str, nonce: str, now: dt.datetime) -> bool:
+        """Make the pending address the confirmed one, if it is still `address` under `nonce`;
+        conditional, so one of two racing confirmations wins and a link works once."""
+        rows = _PREF_ROWS
+        with self.db.transaction() as s:
+            done = s.execute(
+                update(NotificationPrefRow)
+                .where(rows.c.user_id == user_id, rows.c.pending_address == address, rows.c.pending_nonce == nonce)
+                .values(address=address, pending_address=None, pending_nonce=None, updated_at=now)
+            )
+            return bool(_cursor(done).rowcount)
+
+    def remove(self, user_id: int, now: dt.datetime) -> tuple[str | None, str | None]:
+        """Forget both the confirmed and the pending address; returns what they were."""
         with self.db.transaction() as s:
             row = s.get(NotificationPrefRow, user_id)
             if row is None:
-                s.add(NotificationPrefRow(
-                    user_id=user_id, on_success=on_success, on_failure=on_failure, updated_at=now,
-                ))
-            else:
-                row.on_success, row.on_failure, row.updated_at = on_success, on_failure, now
+                return None, None
+            was = (row.address, row.pending_address)
+            row.address = row.pending_address = row.pending_nonce = None
+            row.updated_at = now
+            return was
+
+    # -- known devices and networks ------------------------------------------------------
+
+    def signed_in(
+        self, user_id: int, places: dict[str, str], *, now: dt.datetime, keep: int,
+    ) -> tuple[Prefs | None, list[str], bool]:
+        """After a successful sign-in from `places` ({kind: digest or prefix}): (the choice or
+        None, the kinds whose place was not known, whether the account knew no place at all).
+        Two statements, three when a new place pushes its kind past `keep` (the oldest go)."""
+        with self.db.transaction() as s:
+            row = s.execute(_AFTER_SIGNIN, {"user_id": user_id, **{k: places.get(k, "") for k in PLACE_KINDS}}).one()
+            counts = {kind: (int(row[4 + 2 * i]), bool(row[5 + 2 * i])) for i, kind in enumerate(PLACE_KINDS)}
+            first = all(count == 0 for count, _known in counts.values())
+            new = [kind for kind in PLACE_KINDS if kind in places and not counts[kind][1]]
+            if places:
+                s.execute(self._upsert(user_id, places, now))
+            for kind in new:
+                if counts[kind][0] + 1 > keep:
+                    s.execute(_PRUNE, {"user_id": user_id, "kind": kind, "keep": keep})
+            prefs = _prefs(row) if row[0] is not None else None
+            return prefs, new, first
+
+    def _upsert(self, user_id: int, places: dict[str, str], now: dt.datetime) -> Any:
+        """One INSERT ... ON CONFLICT for every place (SQLAlchemy caches its compiled form)."""
+        insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
+        base = insert(KnownPlaceRow).values([
+            {"user_id": user_id, "kind": kind, "place": place, "first_seen": now, "last_seen": now}
+            for kind, place in sorted(places.items())
+        ])
+        return base.on_conflict_do_update(
+            index_elements=["user_id", "kind", "place"], set_={"last_seen": base.excluded.last_seen},
+        )
+
+    def places(self, user_id: int) -> list[tuple[str, str]]:
+        """(kind, digest or prefix) of every place kept for the account."""
+        with self.db.transaction() as s:
+            rows = s.execute(select(_PLACES.c.kind, _PLACES.c.place).where(_PLACES.c.user_id == user_id))
+            return [(str(kind), str(place)) for kind, place in rows]
+
+
+_KEPT = (
+    select(_PLACES.c.id).where(_PLACES.c.user_id == _USER, _PLACES.c.kind == bindparam("kind"))
+    .order_by(_PLACES.c.last_seen.desc(), _PLACES.c.id.desc()).limit(bindparam("keep"))
+)
+_PRUNE = delete(KnownPlaceRow).where(
+    _PLACES.c.user_id == _USER, _PLACES.c.kind == bindparam("kind"), _PLACES.c.id.not_in(_KEPT),
+)
 
 
 # Count every failure; the first one once the gate's time has passed opens it again and takes

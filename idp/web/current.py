@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING
@@ -32,9 +34,24 @@ def services() -> Container:
     return container
 
 
+# What we put in the device cookie: 32 random bytes, URL-safe Base64 (secrets.token_urlsafe).
+_DEVICE_KEY = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+def device_key() -> str:
+    """This browser's device cookie, or a new random one when it has none (or a malformed one);
+    the same value for the whole request, so that the sign-in recorded and the cookie set agree."""
+    if "device_key" not in g:
+        sent = request.cookies.get(services().settings.device_cookie, "")
+        g.device_key = sent if _DEVICE_KEY.match(sent) else secrets.token_urlsafe(32)
+    key: str = g.device_key
+    return key
+
+
 def request_context() -> RequestContext:
     return RequestContext(
-        ip=request.remote_addr or "unknown", user_agent=request.headers.get("User-Agent", "")[:512]
+        ip=request.remote_addr or "unknown", user_agent=request.headers.get("User-Agent", "")[:512],
+        device_key=device_key(),
     )
 
 

@@ -25,6 +25,7 @@ from idp import metrics
 from idp.errors import IdpError
 from idp.errors import RateLimitedError
 from idp.errors import StoreUnavailableError
+from idp.web.current import device_key
 from idp.web.current import services
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,20 @@ def set_session_cookie(response: BaseResponse, session_id: str) -> None:
         path="/", secure=settings.secure_cookies, httponly=True, samesite="Lax",
     )
     g.session_cookie_set = True
+
+
+# About 400 days, the longest lifetime browsers keep (RFC 6265bis caps Max-Age there).
+DEVICE_COOKIE_MAX_AGE = 400 * 86400
+
+
+def set_device_cookie(response: BaseResponse) -> None:
+    """Set (or refresh, at each sign-in) the long-lived random cookie that lets the sign-in
+    notification recognise this browser. It authenticates nothing; only its keyed digest is stored."""
+    settings = services().settings
+    response.set_cookie(
+        settings.device_cookie, device_key(), max_age=DEVICE_COOKIE_MAX_AGE,
+        path="/", secure=settings.secure_cookies, httponly=True, samesite="Lax",
+    )
 
 
 def clear_session_cookie(response: BaseResponse) -> None:

@@ -240,15 +240,20 @@ def _statements(services: Any) -> Any:
 
 def test_the_password_step_reads_each_thing_once(client, auth, make_user, services):
     # The work besides the hash is the sign-in's own cost: the account, its second factors (one
-    # question per capability that has some), the event and the notification choice; the SSO
-    # decision was taken at the e-mail step and travels in the flow.
+    # question per capability that has some), the event, the notification choice read with
+    # whether this device and network are known (one statement, its first FROM is the places'
+    # count), and the place recorded (one upsert); the SSO decision was taken at the e-mail step
+    # and travels in the flow.
     person = make_user()
     auth.identify(person.email)
     with _statements(services) as seen:
         response = auth.password(person.password)
     assert response.status_code == 302 and response.headers["Location"] == "/"
     tables = [re.search(r"\b(?:FROM|INTO)\s+(\w+)", s).group(1) for s in seen if not s.startswith(("BEGIN", "COMMIT"))]
-    assert sorted(tables) == sorted(["users", "mfa_totp", "kauth_devices", "events", "security_notification_prefs"])
+    assert sorted(tables) == sorted(
+        ["users", "mfa_totp", "kauth_devices", "events", "security_known_places", "security_known_places"]
+    )
+    assert sum("security_notification_prefs" in s for s in seen) == 1
 
 
 def test_a_second_factor_is_still_asked_when_the_account_has_one(client, auth, make_user, services):

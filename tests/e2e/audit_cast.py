@@ -167,6 +167,17 @@ def make_cast(services: Any, client: Any, clock: Any, make_user: Any) -> Cast:
     ids["email_link"] = _email_link(services, user)
     ids["phone"] = services.phones.add(user, label="Mobile", number="+41 79 123 45 67", ctx=CTX,
                                        text="%(code)s").id
+    ids["notify_address"] = _notify_address(services, user)
     cast = Cast(person, phone, ids)
     cast.credentials(services)
     return cast
+
+
+def _notify_address(services: Any, user: Any) -> str:
+    """A second notification address waiting for its link; returns the link's path."""
+    from tests.conftest import outbox
+
+    address = services.get(SECURITY).notify_address.add(user, "ada.elsewhere@example.org", CTX)
+    [mail] = [m for m in outbox(services) if m["to"] == address]
+    link = next(word for word in mail["body"].split() if "/security/notifications/address/" in word)
+    return link.removeprefix(services.settings.server.base_url)

@@ -144,6 +144,8 @@ def visits(cast: Cast) -> list[Visit]:
         Visit("security", IN, "/security/"),
         Visit("sessions", IN, "/security/sessions"),
         Visit("notifications", IN, "/security/notifications"),
+        Visit("notification address confirm", IN, ids["notify_address"]),
+        Visit("notification address refused", IN, "/security/notifications/address/not-a-token", 400),
         Visit("lockout", IN, "/security/lockout"),
         Visit("activity", IN, "/security/activity/"),
         Visit("credentials", IN, "/security/credentials"),

@@ -76,7 +76,7 @@ def test_choosing_neither_sends_nothing(app, client, auth, make_user, mailbox):
     post_form(client, "/security/notifications", {"choice": "none"})
     _fail(app, person.email)
     assert mailbox.to(person.email) == []
-    assert 'checked id="choice-3"' in client.get("/security/notifications").get_data(as_text=True)
+    assert 'checked id="choice-4"' in client.get("/security/notifications").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("data", [{"choice": "always"}, {}, {"choice": "x" * 5000}])

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from idp.security.activity import ActivityService
     from idp.security.center.service import SecurityCenterService
     from idp.security.notifications import NotificationService
+    from idp.security.notify_address import NotificationAddressService
     from idp.security.unlock import UnlockService
     from idp.security.wizard import WizardService
 
@@ -27,6 +28,7 @@ class SecurityServices:
     center: SecurityCenterService
     wizard: WizardService
     breached: BreachedPasswordCheck
+    notify_address: NotificationAddressService
 
 
 SECURITY: Slot[SecurityServices] = Slot("security center")

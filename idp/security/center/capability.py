@@ -12,6 +12,9 @@ from idp.capability import UNLOCK_LINKS
 from idp.capability import Capability
 from idp.capability import Offer
 from idp.capability import Subscription
+from idp.crypto import KeyedHash
+from idp.crypto import Purpose
+from idp.crypto import derive
 from idp.errors import N_
 from idp.foundation.breached import BreachedPasswordCheck
 from idp.foundation.breached import FrequencyListCheck
@@ -28,6 +31,8 @@ from idp.security.center import views_unlock
 from idp.security.center import views_wizard
 from idp.security.center.service import SecurityCenterService
 from idp.security.notifications import NotificationService
+from idp.security.notify_address import LINK_TTL
+from idp.security.notify_address import NotificationAddressService
 from idp.security.unlock import UnlockService
 from idp.security.wizard import WizardService
 from idp.stores.redis import Keys
@@ -47,6 +52,7 @@ def build(container: Container) -> SecurityServices:
     sec = settings.security
     base_url = settings.server.base_url
     keys = Keys(settings.redis.key_prefix)
+    secret = settings.secret_key.get_secret_value() or "testing-only"
     breached: BreachedPasswordCheck = FrequencyListCheck() if sec.refuse_breached_passwords else NullCheck()
 
     activity = ActivityService(
@@ -57,6 +63,11 @@ def build(container: Container) -> SecurityServices:
         SqlNotificationPrefStore(container.db), RedisNotifyThrottle(container.redis, keys),
         container.users, container.mail, container.events, container.clock,
         base_url=base_url, window=sec.failed_signin_mail_window,
+        device_digest=KeyedHash([derive(secret, Purpose.SIGNIN_DEVICE)]).digest,
+    )
+    notify_address = NotificationAddressService(
+        store=SqlNotificationPrefStore(container.db), mail=container.mail, events=container.events,
+        clock=container.clock, secret=secret, base_url=base_url, ttl=LINK_TTL,
     )
     unlock = UnlockService(
         users=container.users, accounts=container.accounts, passwords=container.passwords,
@@ -77,7 +88,7 @@ def build(container: Container) -> SecurityServices:
     )
     return SecurityServices(
         activity=activity, notifications=notifications, unlock=unlock, center=center, wizard=wizard,
-        breached=breached,
+        breached=breached, notify_address=notify_address,
     )
 
 
@@ -126,8 +137,8 @@ def _combine_args(base: dict[str, object], extra: Mapping[str, object]) -> dict[
 
 
 def _review(services: SecurityServices) -> list[ReviewItem]:
-    labels = {"failure": N_("Failed sign-ins"), "success": N_("Successful sign-ins"),
-              "both": N_("Every sign-in"), "none": N_("Off")}
+    labels = {"failure": N_("Failed sign-ins"), "new": N_("New devices and networks"),
+              "success": N_("Successful sign-ins"), "both": N_("Every sign-in"), "none": N_("Off")}
     notifications, sessions = services.notifications, services.wizard.sessions  # the foundation's
 
     def notification_status(user: User) -> str:

@@ -34,11 +34,20 @@ class NotificationsForm(FlaskForm):  # type: ignore[misc]
         _l("E-mail me"),
         choices=[
             SelectChoice("failure", _l("When a sign-in fails (recommended)")),
+            SelectChoice("new", _l("When a sign-in fails, or succeeds from a new device or network")),
             SelectChoice("success", _l("When someone signs in successfully")),
             SelectChoice("both", _l("Both")),
             SelectChoice("none", _l("Never")),
         ],
         validators=[InputRequired(_l("Choose one of the options."))],
+    )
+
+
+class AddressForm(FlaskForm):  # type: ignore[misc]
+    # The length is checked by the service, with its own message (a huge paste gets one too).
+    address = StringField(
+        _l("Second address"), validators=[InputRequired(_l("Enter an e-mail address."))],
+        render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"},
     )
 
 

@@ -1,4 +1,5 @@
-"""Security center pages: overview, sessions and devices, sign-in notifications, lockout threshold."""
+"""Security center pages: overview, sessions and devices, sign-in notifications and their second
+address, lockout threshold."""
 
 from __future__ import annotations
 
@@ -15,11 +16,15 @@ from werkzeug.wrappers import Response as BaseResponse
 from idp.errors import ValidationError
 from idp.security.center import SECURITY
 from idp.security.center.forms import ActionForm
+from idp.security.center.forms import AddressForm
 from idp.security.center.forms import NotificationsForm
 from idp.security.center.forms import ThresholdForm
 from idp.security.center.service import SecurityCenterService
 from idp.security.notifications import SESSIONS_PATH
 from idp.security.notifications import NotificationService
+from idp.security.notify_address import CONFIRM_PATH
+from idp.security.notify_address import AddressLinkError
+from idp.security.notify_address import NotificationAddressService
 from idp.web.current import recent_auth_required
 from idp.web.current import request_context
 from idp.web.current import services
@@ -38,6 +43,11 @@ def _center() -> SecurityCenterService:
 def _notifications() -> NotificationService:
     notifications: NotificationService = services().get(SECURITY).notifications
     return notifications
+
+
+def _address() -> NotificationAddressService:
+    address: NotificationAddressService = services().get(SECURITY).notify_address
+    return address
 
 
 @bp.get("/")
@@ -107,8 +117,64 @@ def notifications() -> Page:
             return redirect(url_for("security.notifications"))
     elif not form.is_submitted():
         form.choice.data = _notifications().get(user).choice
-    status = 400 if form.errors else 200
-    return render_template("security/notifications.html", form=form), status
+    return _notifications_page(form, AddressForm(formdata=None))
+
+
+def _notifications_page(form: NotificationsForm, address_form: AddressForm) -> tuple[str, int]:
+    status = 400 if form.errors or address_form.errors else 200
+    return render_template(
+        "security/notifications.html", form=form, address_form=address_form, remove_form=ActionForm(),
+        address=_address().state(current_user.user),
+    ), status
+
+
+@bp.post("/notifications/address")
+@recent_auth_required
+def add_address() -> Page:
+    form = AddressForm()
+    if form.validate_on_submit():
+        try:
+            address = _address().add(current_user.user, form.address.data or "", request_context())
+        except ValidationError as exc:
+            form.address.errors.append(translate_error(exc))
+        else:
+            flash(_("We sent a confirmation link to %(address)s. Notifications go there once you open it.",
+                    address=address), "success")
+            return redirect(url_for("security.notifications"))
+    choice = NotificationsForm(formdata=None)
+    choice.choice.data = _notifications().get(current_user.user).choice
+    if not form.errors:
+        form.address.errors.append(_("The form has expired; please submit it again."))
+    return _notifications_page(choice, form)
+
+
+@bp.post("/notifications/address/remove")
+@recent_auth_required
+def remove_address() -> Page:
+    if not ActionForm().validate_on_submit():
+        return _bad_form(_("The form has expired; please submit it again."))
+    if _address().remove(current_user.user, request_context()):
+        flash(_("The second address no longer receives your notifications."), "success")
+    return redirect(url_for("security.notifications"))
+
+
+@bp.route(CONFIRM_PATH.removeprefix("/security") + "<token>", methods=["GET", "POST"])
+@login_required  # type: ignore[untyped-decorator]
+def confirm_address(token: str) -> Page:
+    """The link in the mail: GET shows the address and a button; only the POST confirms, so a
+    mail scanner that opens links changes nothing."""
+    form = ActionForm()
+    try:
+        if form.validate_on_submit():
+            address = _address().confirm(current_user.user, token, request_context())
+            flash(_("%(address)s now receives your sign-in notifications.", address=address), "success")
+            return redirect(url_for("security.notifications"))
+        if form.is_submitted():
+            return _bad_form(_("The form has expired; please submit it again."))
+        address = _address().check(current_user.user, token)
+    except AddressLinkError as exc:
+        return render_template("security/address_refused.html", message=translate_error(exc)), 400
+    return render_template("security/address_confirm.html", form=form, address=address)
 
 
 @bp.route("/lockout", methods=["GET", "POST"])
