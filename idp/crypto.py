@@ -36,6 +36,7 @@ class Purpose(StrEnum):
     DEMO_RP = "idp demo relying party key v1"  # itsdangerous signer of the demo client's state cookie
     PHONE_CODES = "idp phone confirmation code key v1"  # HMAC of the codes texted to confirm a number
     EMAIL_CHANGE = "idp e-mail change link key v1"  # itsdangerous signer of the new address's link
+    SIGNUP_LINK = "idp sign-up verification link key v1"  # itsdangerous signer of the sign-up's link
 
 
 _SALTS = {Purpose.KAUTH_NOTICE: b"idp-kauth"}

@@ -28,6 +28,9 @@ LABELS = {
     Purpose.PASSWORD_RESET_LINK: (b"idp key derivation", b"idp password reset link key v1"),
     Purpose.KAUTH_NOTICE: (b"idp-kauth", b"server notice key v1"),
     Purpose.DEMO_RP: (b"idp key derivation", b"idp demo relying party key v1"),
+    Purpose.PHONE_CODES: (b"idp key derivation", b"idp phone confirmation code key v1"),
+    Purpose.EMAIL_CHANGE: (b"idp key derivation", b"idp e-mail change link key v1"),
+    Purpose.SIGNUP_LINK: (b"idp key derivation", b"idp sign-up verification link key v1"),
 }
 
 
