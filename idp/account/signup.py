@@ -56,8 +56,8 @@ EXPIRED = N_("This activation link has expired. Sign in with your e-mail address
 USED = N_("This activation link was already used, or a newer one was sent since. Sign in, or open the newest link.")
 WRONG_PASSWORD = N_("This is not the password chosen when signing up.")
 SSO_DOMAIN = N_(
-    "Your organisation requires single sign-on for addresses at this domain: you already have an"
-    " account through it. Sign in with your organisation instead."
+    "Your organisation requires single sign-on for addresses at this domain: there is no account to"
+    " create here. Sign in with your organisation instead."
 )
 
 
