@@ -114,7 +114,7 @@ class SignupLimits:
     resend_window: int = 600
     # Seconds a sign-up takes at least. Every path hashes the password and renders one mail;
     # only a new account's row and the outbox row differ (a few ms), lost in this wait.
-    floor: float = 0.3
+    floor: float = 0.5
     threshold: int = 10  # the new account's lockout threshold (lockout.default_threshold)
 
 
