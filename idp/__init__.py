@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     from idp.account.email_views import bp as email_bp
     from idp.account.phone_views import bp as phones_bp
     from idp.account.profile_views import bp as profile_bp
+    from idp.account.signup_views import bp as signup_bp
     from idp.account.views import bp as account_bp
     from idp.account.views_password import bp as password_bp
     from idp.auth.views import bp as auth_bp
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     app.jinja_env.globals["picture_url"] = profile_views.picture_url
     app.add_template_filter(profile.initials, "initials")
     app.register_blueprint(password_bp)
+    app.register_blueprint(signup_bp)
     for capability in installed:
         capability.plug_flask(app, container)
 

@@ -251,6 +251,14 @@ def user_unlock(email: str) -> None:
     click.echo(f"unlocked {target.email}" if done else f"{target.email} was not locked")
 
 
+@user.command("prune-pending")
+@friendly
+def user_prune_pending() -> None:
+    """Delete the accounts signed up but never confirmed (7 x signup.link_ttl after signing up)."""
+    removed = _container().signup.prune_pending()
+    click.echo(f"{removed} unconfirmed account(s) deleted")
+
+
 @main.group()
 def org() -> None:
     """Organisations and their members."""

@@ -17,6 +17,8 @@ from idp.account.phones import PhoneService
 from idp.account.profile import ProfileService
 from idp.account.reset import PasswordResetService
 from idp.account.service import AccountService
+from idp.account.signup import SignupLimits
+from idp.account.signup import SignupService
 from idp.auth.factors import Alternative
 from idp.auth.factors import FactorRegistry
 from idp.auth.factors import ReauthMethod
@@ -36,6 +38,7 @@ from idp.crypto import fernet_key
 from idp.crypto import keys_for
 from idp.errors import N_
 from idp.events import EventRecorder
+from idp.events import EventTag
 from idp.foundation.breached import BreachedPasswordCheck
 from idp.foundation.breached import FrequencyListCheck
 from idp.foundation.breached import NullCheck
@@ -133,6 +136,7 @@ class Container:
     account_passwords: PasswordService = field(init=False)
     password_reset: PasswordResetService = field(init=False)
     email_change: EmailChangeService = field(init=False)
+    signup: SignupService = field(init=False)
 
     def compromised_password_link(self) -> str:
         """The wizard's address for mail, or the account page when the wizard is not installed."""
@@ -287,6 +291,16 @@ def _account_pages(c: Container) -> None:
         base_url=settings.server.base_url, ttl=settings.security.email_change_link_ttl,
         wizard_url=c.compromised_password_link,
     )
+    up = settings.signup
+    c.signup = SignupService(
+        users=c.users, rules=rules, ratelimit=c.ratelimit, events=c.events, mail=c.mail, clock=c.clock,
+        policies=c.signin.password_policies, secret=settings.secret_key.get_secret_value() or "testing-only",
+        base_url=settings.server.base_url, ttl=up.link_ttl, unit=c.db.unit,
+        limits=SignupLimits(per_ip=up.per_ip, per_address=up.per_address, window=up.window,
+                            threshold=settings.lockout.default_threshold),
+    )
+    # An unconfirmed account that signs in with its right password gets its link again.
+    c.events.subscribe(c.signup.on_signin_failed, [EventTag.SIGNIN_FAILED])
     c.nav.append(NavEntry(
         N_("Your profile"), "profile.profile", order=1, sections=("profile", "phones", "email"),
         description=N_("Your name, your picture, and the language and time zone of your pages and e-mails."),

@@ -38,6 +38,7 @@ class Purpose(StrEnum):
     EMAIL_CHANGE = "idp e-mail change link key v1"  # itsdangerous signer of the new address's link
     SIGNIN_DEVICE = "idp sign-in device cookie key v1"  # HMAC of the device cookie of known sign-in places
     NOTIFY_ADDRESS_LINK = "idp notification address link key v1"  # signer of the second address's link
+    SIGNUP_LINK = "idp sign-up verification link key v1"  # itsdangerous signer of the sign-up's link
 
 
 _SALTS = {Purpose.KAUTH_NOTICE: b"idp-kauth"}

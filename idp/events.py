@@ -37,6 +37,8 @@ class EventTag(enum.StrEnum):
     USER_CREATED = "account:user:created"
     USER_DISABLED = "account:user:disabled"
     USER_ENABLED = "account:user:enabled"
+    USER_SIGNED_UP = "account:user:signed_up"
+    USER_VERIFIED = "account:user:verified"
     ORG_CREATED = "account:organisation:created"
     ORG_MEMBER_SET = "account:organisation:member_set"
     REAUTH_SUCCEEDED = "account:reauth:succeeded"

@@ -12,6 +12,8 @@ from typing import Any
 class UserStatus(enum.StrEnum):
     ACTIVE = "active"
     DISABLED = "disabled"
+    # Signed up, its address not yet proven by the e-mailed link: it can do nothing until then.
+    PENDING = "pending"
 
 
 class Role(enum.StrEnum):

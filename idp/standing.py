@@ -5,7 +5,8 @@ itself.
 A lock comes from failed password attempts, so it stops the password and nothing else: someone
 guessing must not be able to sign the owner out, stop their mail client or their phone. A
 disabled account can do nothing, from the next request on every host (each check reads the
-account). A deleted account is one that is not there.
+account). A pending account (signed up, its address not yet proven by the e-mailed link) can do
+nothing either, until the link activates it. A deleted account is one that is not there.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class Standing(enum.StrEnum):
     ACTIVE = enum.auto()
     LOCKED = enum.auto()  # failed attempts reached its threshold, until an unlock
     DISABLED = enum.auto()  # an administrator turned it off
+    PENDING = enum.auto()  # signed up, its address not yet proven by the e-mailed link
     DELETED = enum.auto()  # no such account (any more)
 
 
@@ -49,7 +51,8 @@ ALLOWED: dict[Act, frozenset[Standing]] = {
     Act.API_TOKEN: _NOT_DISABLED,
     Act.KAUTH_DEVICE: _NOT_DISABLED,
     # A lock is lifted by a reset (OWASP: the forgotten-password path must work for a locked-out
-    # owner); a disabled account gets no link.
+    # owner); a disabled account gets no link, nor does a pending one (its own link proves the
+    # address first; signing in with its password mails that link again, idp.account.signup).
     Act.PASSWORD_RESET: _NOT_DISABLED,
 }
 
@@ -57,6 +60,8 @@ ALLOWED: dict[Act, frozenset[Standing]] = {
 def standing(user: User | None) -> Standing:
     if user is None:
         return Standing.DELETED
+    if user.status is UserStatus.PENDING:
+        return Standing.PENDING
     if user.status is not UserStatus.ACTIVE:
         return Standing.DISABLED
     return Standing.LOCKED if user.locked_at is not None else Standing.ACTIVE

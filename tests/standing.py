@@ -10,7 +10,7 @@ from sqlalchemy import delete
 from idp.model import UserStatus
 from idp.stores.models import UserRow
 
-STANDINGS = ("active", "locked", "disabled", "deleted")
+STANDINGS = ("active", "locked", "disabled", "pending", "deleted")
 
 # act -> the standings in which it works (every other standing refuses it)
 EXPECTED: dict[str, set[str]] = {
@@ -28,12 +28,15 @@ EXPECTED: dict[str, set[str]] = {
 
 
 def put_in(services: Any, user_id: int, standing: str) -> None:
-    """Lock (as the lockout does), disable (as an administrator does) or delete the account."""
+    """Lock (as the lockout does), disable (as an administrator does), leave it unverified (as a
+    sign-up does) or delete the account."""
     now = services.clock.now()
     if standing == "locked":
         assert services.users.lock(user_id, now)
     elif standing == "disabled":
         services.users.set_status(user_id, UserStatus.DISABLED, now)
+    elif standing == "pending":
+        services.users.set_status(user_id, UserStatus.PENDING, now)
     elif standing == "deleted":
         with services.db.transaction() as s:
             s.execute(delete(UserRow).where(UserRow.id == user_id))

@@ -32,6 +32,7 @@ LABELS = {
     Purpose.SIGNIN_DEVICE: (b"idp key derivation", b"idp sign-in device cookie key v1"),
     Purpose.NOTIFY_ADDRESS_LINK: (b"idp key derivation", b"idp notification address link key v1"),
     Purpose.EMAIL_CHANGE: (b"idp key derivation", b"idp e-mail change link key v1"),
+    Purpose.SIGNUP_LINK: (b"idp key derivation", b"idp sign-up verification link key v1"),
 }
 
 

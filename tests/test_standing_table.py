@@ -23,6 +23,7 @@ ADA = User(id=1, subject="s", email="ada@example.com", display_name="Ada", passw
 IN = {
     "active": ADA, "locked": dataclasses.replace(ADA, locked_at=NOW),
     "disabled": dataclasses.replace(ADA, status=UserStatus.DISABLED),
+    "pending": dataclasses.replace(ADA, status=UserStatus.PENDING),
     "deleted": None,
 }
 
@@ -43,6 +44,11 @@ def test_each_cell(act, name):
 def test_a_disabled_account_that_is_also_locked_can_do_nothing():
     both = dataclasses.replace(ADA, status=UserStatus.DISABLED, locked_at=NOW)
     assert standing(both) == "disabled" and not any(may(both, act) for act in Act)
+
+
+def test_a_pending_account_that_is_also_locked_can_do_nothing():
+    both = dataclasses.replace(ADA, status=UserStatus.PENDING, locked_at=NOW)
+    assert standing(both) == "pending" and not any(may(both, act) for act in Act)
 
 
 def test_the_second_factor_is_judged_by_how_the_sign_in_began():

@@ -126,3 +126,31 @@ class EmailForm(FlaskForm):  # type: ignore[misc]
     """A new login e-mail; the service checks it (idp.account.email_change)."""
 
     email = StringField(_l("New e-mail address"), render_kw={"autocomplete": "email", "type": "email"})
+
+
+class SignupForm(FlaskForm):  # type: ignore[misc]
+    """A new account; the rules are the sign-up service's (idp.account.signup), the form only
+    bounds what it reads."""
+
+    email = StringField(
+        _l("E-mail address"),
+        validators=[Length(max=320, message=_l("This e-mail address is too long."))],
+        render_kw={"autocomplete": "email", "inputmode": "email", "type": "email", "autofocus": True},
+    )
+    given_name = StringField(
+        _l("First name"), validators=[Length(max=1000, message=_l("This name is too long."))],
+        render_kw={"autocomplete": "given-name"},
+    )
+    family_name = StringField(
+        _l("Last name"),
+        validators=[Length(max=1000, message=_l("This name is too long."))],
+        render_kw={"autocomplete": "family-name"},
+    )
+    new_password = _password(_l("Password"), "new-password")
+    confirm = _password(_l("Password again"), "new-password")
+
+
+class ActivateForm(FlaskForm):  # type: ignore[misc]
+    """The activation link's button, with the password chosen at sign-up."""
+
+    password = _password(_l("Password"), "current-password")

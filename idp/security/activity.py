@@ -46,6 +46,8 @@ ACTION_LABELS: dict[str, str] = {
     EventTag.USER_CREATED: N_("Account created"),
     EventTag.USER_DISABLED: N_("Account disabled"),
     EventTag.USER_ENABLED: N_("Account enabled"),
+    EventTag.USER_SIGNED_UP: N_("Signed up"),
+    EventTag.USER_VERIFIED: N_("E-mail address confirmed, account activated"),
     EventTag.ORG_CREATED: N_("Organisation created"),
     EventTag.ORG_MEMBER_SET: N_("Organisation role set"),
     EventTag.REAUTH_SUCCEEDED: N_("Identity confirmed"),

@@ -20,6 +20,7 @@ from idp.mail import MailService
 from idp.model import Event
 from idp.model import RequestContext
 from idp.model import User
+from idp.model import UserStatus
 
 log = logging.getLogger(__name__)
 
@@ -153,13 +154,15 @@ class NotificationService:
                     when=event.created_at, ip=event.ip or "?", failures=event.details.get("failures") or 0,
                 )
             return
-        if not prefs.on_failure:
+        # An account still waiting for its sign-up link gets that link again (idp.account.signup),
+        # not a warning about its own first tries.
+        if not prefs.on_failure or event.details.get("reason") == "pending":
             return
         count = self.throttle.failed(
             event.user_id, now=int(self.clock.now().timestamp()), window=self.window,
             keep=max(self.window * 24, 86400),
         )
-        if count and (user := self.users.get(event.user_id)) is not None:
+        if count and (user := self.users.get(event.user_id)) is not None and user.status is not UserStatus.PENDING:
             self._send(user, prefs, event, "security_signin_failed", count=count)
 
     def _succeeded(self, user_id: int, event: Event) -> None:

@@ -19,6 +19,7 @@ from idp.settings.foundation import RedisSettings
 from idp.settings.foundation import SecuritySettings
 from idp.settings.foundation import ServerSettings
 from idp.settings.foundation import SessionSettings
+from idp.settings.foundation import SignupSettings
 from idp.settings.foundation import SmsSettings
 from idp.settings.foundation import SmtpSettings
 from idp.settings.loading import ENV_PREFIX
@@ -45,6 +46,7 @@ __all__ = [
     "ServerSettings",
     "SessionSettings",
     "Settings",
+    "SignupSettings",
     "SmsSettings",
     "SmtpSettings",
     "config_file_path",

@@ -214,6 +214,21 @@ class SecuritySettings(BaseModel):
     credentials_failure_window: int = Field(default=300, ge=1, le=86400)
 
 
+class SignupSettings(BaseModel):
+    # The sign-up page (/signup): people create their own account, which stays pending until
+    # the link e-mailed to its address is opened. Off: the page is not found and not linked.
+    enabled: bool = True
+    # How long that link stays valid (seconds); signing in with the account's password mails a
+    # new one. Accounts never confirmed are deleted 7 x this after their sign-up
+    # (`idp user prune-pending`).
+    link_ttl: int = Field(default=24 * 3600, ge=600, le=7 * 86400)
+    # Sign-ups allowed per window (seconds): from one IP, and for one address (whether or not
+    # an account has it).
+    per_ip: int = Field(default=10, ge=1, le=100_000)
+    per_address: int = Field(default=3, ge=1, le=100)
+    window: int = Field(default=3600, ge=60, le=86400)
+
+
 class LogSettings(BaseModel):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_format: bool = True

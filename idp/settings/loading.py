@@ -30,6 +30,7 @@ from idp.settings.foundation import RedisSettings
 from idp.settings.foundation import SecuritySettings
 from idp.settings.foundation import ServerSettings
 from idp.settings.foundation import SessionSettings
+from idp.settings.foundation import SignupSettings
 from idp.settings.foundation import SmsSettings
 from idp.settings.foundation import SmtpSettings
 
@@ -67,6 +68,7 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = SmtpSettings()
     log: LogSettings = LogSettings()
     security: SecuritySettings = SecuritySettings()
+    signup: SignupSettings = SignupSettings()
     mfa: MfaSettings = MfaSettings()
     oidc: OidcSettings = OidcSettings()
     kauth: KauthSettings = KauthSettings()

@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 
 from sqlalchemy import bindparam
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
@@ -73,6 +74,9 @@ class SqlUserStore:
         now: dt.datetime,
         locale: str | None = None,
         lockout_threshold: int = 10,
+        status: UserStatus = UserStatus.ACTIVE,
+        given_name: str | None = None,
+        family_name: str | None = None,
     ) -> User:
         row = UserRow(
             subject=secrets.token_urlsafe(24),
@@ -80,7 +84,9 @@ class SqlUserStore:
             email_key=email_key(email),
             display_name=display_name,
             password_hash=password_hash,
-            status=UserStatus.ACTIVE.value,
+            status=status.value,
+            given_name=given_name,
+            family_name=family_name,
             locale=locale,
             lockout_threshold=lockout_threshold,
             password_changed_at=now if password_hash else None,
@@ -151,6 +157,44 @@ class SqlUserStore:
 
     def set_status(self, user_id: int, status: UserStatus, now: dt.datetime) -> User:
         return self._update(user_id, now, status=status.value)
+
+    def replace_pending(
+        self, user_id: int, old_hash: str | None, *, password_hash: str, display_name: str,
+        given_name: str | None, family_name: str | None, locale: str | None, now: dt.datetime,
+    ) -> bool:
+        """A new sign-up for an address whose account is still pending takes its place: only if
+        it is still pending and nobody replaced it meanwhile (compare-and-set on the hash)."""
+        same = UserRow.password_hash.is_(None) if old_hash is None else UserRow.password_hash == old_hash
+        with self.db.transaction() as s:
+            result = s.execute(
+                update(UserRow)
+                .where(UserRow.id == user_id, UserRow.status == UserStatus.PENDING.value, same)
+                .values(password_hash=password_hash, display_name=display_name, given_name=given_name,
+                        family_name=family_name, locale=locale, password_changed_at=now, created_at=now,
+                        updated_at=now)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def activate(self, user_id: int, password_hash: str | None, now: dt.datetime) -> bool:
+        """Pending to active, only if still pending with this password: a link activates once."""
+        same = UserRow.password_hash.is_(None) if password_hash is None else UserRow.password_hash == password_hash
+        with self.db.transaction() as s:
+            result = s.execute(
+                update(UserRow)
+                .where(UserRow.id == user_id, UserRow.status == UserStatus.PENDING.value, same)
+                # The owner proved the address and the password: failed attempts before do not stand.
+                .values(status=UserStatus.ACTIVE.value, locked_at=None, updated_at=now)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def delete_pending(self, signed_up_before: dt.datetime) -> int:
+        """Delete the accounts still pending that signed up before the moment; how many."""
+        with self.db.transaction() as s:
+            result = s.execute(
+                delete(UserRow)
+                .where(UserRow.status == UserStatus.PENDING.value, UserRow.created_at < signed_up_before)
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
     def set_locale(self, user_id: int, locale: str | None, now: dt.datetime) -> User:
         return self._update(user_id, now, locale=locale)

@@ -10,6 +10,8 @@ from dataclasses import field
 from typing import Any
 from urllib.parse import urlencode
 
+from idp.account.signup import VERIFY_PATH
+from idp.account.signup import SignupRequest
 from idp.federation import FEDERATION
 from idp.federation.connections import ConnectionInput
 from idp.kauth import KAUTH
@@ -142,6 +144,16 @@ def portrait() -> bytes:
     return out.getvalue()
 
 
+def _signup_link(services: Any) -> str:
+    """The activation link of someone who signed up and has not confirmed yet."""
+    signup = services.signup
+    pending = signup.open_account(signup.validate(SignupRequest(
+        email="marie@example.com", given_name="Marie", family_name="Curie",
+        password="radium and polonium", confirm="radium and polonium",
+    )), CTX, proven=False)
+    return VERIFY_PATH + signup.token_for(pending)
+
+
 def make_cast(services: Any, client: Any, clock: Any, make_user: Any) -> Cast:
     """Everything made through the services (and one device through the kAuth API), as if done
     on the pages; a second session signed in from another browser first."""
@@ -165,6 +177,7 @@ def make_cast(services: Any, client: Any, clock: Any, make_user: Any) -> Cast:
     services.profiles.set_names(user, given_name="Ada", family_name="Lovelace", display_name="", ctx=CTX)
     services.profiles.set_picture(user, portrait(), ctx=CTX)
     ids["email_link"] = _email_link(services, user)
+    ids["signup_link"] = _signup_link(services)
     ids["phone"] = services.phones.add(user, label="Mobile", number="+41 79 123 45 67", ctx=CTX,
                                        text="%(code)s").id
     ids["notify_address"] = _notify_address(services, user)
