@@ -27,6 +27,7 @@ from idp.settings.loading import Settings
 from idp.settings.loading import config_file_path
 from idp.settings.loading import instance_path_from_env
 from idp.settings.loading import load_settings
+from idp.settings.pricing import PricingSettings
 
 __all__ = [
     "ENV_PREFIX",
@@ -40,6 +41,7 @@ __all__ = [
     "MfaSettings",
     "OidcSettings",
     "PasswordSettings",
+    "PricingSettings",
     "RateLimitSettings",
     "RedisSettings",
     "SecuritySettings",

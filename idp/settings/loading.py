@@ -33,6 +33,7 @@ from idp.settings.foundation import SessionSettings
 from idp.settings.foundation import SignupSettings
 from idp.settings.foundation import SmsSettings
 from idp.settings.foundation import SmtpSettings
+from idp.settings.pricing import PricingSettings
 
 ENV_PREFIX = "IDP_"
 
@@ -73,6 +74,7 @@ class Settings(BaseSettings):
     oidc: OidcSettings = OidcSettings()
     kauth: KauthSettings = KauthSettings()
     federation: FederationSettings = FederationSettings()
+    pricing: PricingSettings = PricingSettings()
 
     @classmethod
     def settings_customise_sources(
