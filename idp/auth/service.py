@@ -6,6 +6,8 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable
+from concurrent.futures import Executor
+from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from typing import Protocol
 from email_validator import EmailNotValidError
 from email_validator import validate_email
 
+from idp.auth.factors import Factor
 from idp.auth.factors import FactorRegistry
 from idp.clock import Clock
 from idp.errors import N_
@@ -137,7 +140,7 @@ class SignInService:
         self, *, flows: FlowStore, users: UserLookup, passwords: Passwords, lockout: LockoutService,
         ratelimit: RateLimiter, sessions: SessionService, events: EventRecorder, factors: FactorRegistry,
         clock: Clock, flow_ttl: int, ip_limit: int, ip_window: int, account_ip_limit: int = 20,
-        unit: Callable[[], AbstractContextManager[None]] = nullcontext,
+        unit: Callable[[], AbstractContextManager[None]] = nullcontext, background: Executor | None = None,
     ) -> None:
         self.flows, self.users, self.passwords = flows, users, passwords
         # The database's `unit()`: what follows a verified proof (the account's factors, the
@@ -153,6 +156,8 @@ class SignInService:
         self.account_ip_limit = account_ip_limit
         # Asked at the e-mail step whether that login may use a password (see PasswordPolicy).
         self.password_policies: list[PasswordPolicy] = []
+        # Reads the account's second factors while its password is being hashed (see _prefetch).
+        self.background = background
 
     # -- flow storage -------------------------------------------------------------------
 
@@ -224,15 +229,18 @@ class SignInService:
                 raise
             user = self.users.by_email(flow.login)
             self._hold_account(user, flow.login, ctx, held)
+            factors = self._prefetch(user)
             verification = self.passwords.verify(user.password_hash if user else None, password)
             if user is None or not verification.ok or not may(user, Act.PASSWORD):
+                if factors is not None:
+                    factors.cancel()  # not waited for: the refusal does not depend on it
                 self._refuse(user, flow.login, ctx, reason=_reason(user, verification.ok))
                 raise AuthenticationError("wrong e-mail or password")
             if verification.needs_rehash and user.password_hash:
                 self._rehash(user, user.password_hash, password, ctx)
             self._succeeded(user, held)
             flow.user_id, flow.amr, flow.methods = user.id, ["pwd"], ["password"]
-            outcome = self._after_first_factor(flow, user, ctx, claimed=True)
+            outcome = self._after_first_factor(flow, user, ctx, claimed=True, prefetched=factors)
             completing = outcome.done
             return outcome  # asking a factor: given back below, at its new step
         finally:
@@ -353,11 +361,25 @@ class SignInService:
         every IP) are forgotten, as after an unlock."""
         self.lockout.register_success(user, release=held)
 
-    def _after_first_factor(self, flow: Flow, user: User, ctx: RequestContext, *, claimed: bool = False) -> Outcome:
+    def _prefetch(self, user: User | None) -> Future[list[Factor]] | None:
+        """Start reading a known account's second factors in the background, while its password
+        is hashed (argon2 releases the GIL). A read only, on a connection of its own, outside any
+        transaction. Nothing the answer shows, nor when it comes, depends on it: a refusal does
+        not wait for it, so an unknown login (no read) and a wrong password take the same time."""
+        if user is None or self.background is None:
+            return None
+        return self.background.submit(self.factors.for_user, user)
+
+    def _after_first_factor(
+        self, flow: Flow, user: User, ctx: RequestContext, *, claimed: bool = False,
+        prefetched: Future[list[Factor]] | None = None,
+    ) -> Outcome:
         """Ask for a second factor when the account has one, else open the session. A `claimed`
-        flow (check_password) is the caller's to give back, and needs no taking."""
+        flow (check_password) is the caller's to give back, and needs no taking. `prefetched`: the
+        factors being read already; read here when that read has not started yet."""
+        found = prefetched.result() if prefetched is not None and not prefetched.cancel() else None
         with self.unit():
-            flow.factors = [f.name for f in self.factors.for_user(user)]
+            flow.factors = [f.name for f in (self.factors.for_user(user) if found is None else found)]
             if flow.factors:
                 flow.step = "factor"
                 if not claimed:
