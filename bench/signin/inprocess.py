@@ -1,13 +1,16 @@
 """The password step's time beyond argon2, in-process: the Flask test client on a private
 PostgreSQL and a private redis-server (tests/production/servers.py), argon2id at OWASP's minimum.
 
-usage: .venv/bin/python bench/signin/inprocess.py [--rounds 150] [--row password|totp]
+usage: .venv/bin/python bench/signin/inprocess.py [--rounds 150] [--row password|totp|refusals]
                                                   [--database-url URL --redis-url URL] [--json PATH]
 
 Each round is a complete sign-in with a fresh cookie jar (GET /login, POST /login, GET
 /login/password, POST /login/password, and for the TOTP row nothing more: the password step
-stops at the second factor). The argon2 verification is timed inside the request that runs it,
-so "beyond argon2" is that request's time minus its own verification, sign-in by sign-in.
+stops at the second factor). The refusals row alternates a wrong password for the account and
+any password for an unknown e-mail, and reports the whole step's time of each: the two must
+not differ, or the time tells whether an account exists. The argon2 verification is timed
+inside the request that runs it, so "beyond argon2" is that request's time minus its own
+verification, sign-in by sign-in.
 Without --database-url/--redis-url the servers are started and removed by the script; with them
 (a database at the current schema), several runs can share one pair of servers, e.g. to compare
 two versions of the code interleaved. Not a test: pytest never collects it.
@@ -68,7 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=150)
     parser.add_argument("--warmup", type=int, default=20)
-    parser.add_argument("--row", choices=["password", "totp"], default="password")
+    parser.add_argument("--row", choices=["password", "totp", "refusals"], default="password")
     parser.add_argument("--database-url")
     parser.add_argument("--redis-url")
     parser.add_argument("--json", metavar="PATH")
@@ -114,23 +117,41 @@ def run(args: argparse.Namespace, database_url: str, redis_url: str, instance: s
     container.passwords.verify = timed_verify
     expect = "/login/totp" if args.row == "totp" else "/"
     step_ms, beyond_ms, argon_ms = [], [], []
+    refused: dict[str, list[float]] = {"wrong password": [], "unknown account": []}
+    refused_argon2: dict[str, list[float]] = {"wrong password": [], "unknown account": []}
     load = os.getloadavg()
     for i in range(args.warmup + args.rounds):
+        case = "wrong password" if i % 2 else "unknown account"
+        login = "nobody@bench.example" if args.row == "refusals" and i % 2 == 0 else email
         client = app.test_client()
         token = csrf(client.get("/login").get_data(as_text=True))
-        client.post("/login", data={"csrf_token": token, "login": email})
+        client.post("/login", data={"csrf_token": token, "login": login})
         token = csrf(client.get("/login/password").get_data(as_text=True))
         verify_s.clear()
         start = time.perf_counter()
-        response = client.post("/login/password", data={"csrf_token": token, "password": PASSWORD})
+        password = "not the password" if args.row == "refusals" else PASSWORD
+        response = client.post("/login/password", data={"csrf_token": token, "password": password})
         took = time.perf_counter() - start
-        if response.status_code != 302 or not response.location.endswith(expect):
+        if args.row == "refusals":
+            if response.status_code != 401:
+                raise SystemExit(f"the refusal answered {response.status_code}")
+            container.lockout.register_success(user)  # never reach the lockout threshold
+        elif response.status_code != 302 or not response.location.endswith(expect):
             raise SystemExit(f"the sign-in ended at {response.status_code} {response.location}")
         if i >= args.warmup:
             step_ms.append(took * 1000)
             argon_ms.append(verify_s[0] * 1000)
             beyond_ms.append((took - verify_s[0]) * 1000)
+            refused[case].append(took * 1000)
+            refused_argon2[case].append(verify_s[0] * 1000)
     container.close()
+    if args.row == "refusals":
+        return {
+            "row": args.row, "rounds": args.rounds, "load_before": load, "load_after": os.getloadavg(),
+            **{f"{case} p50 ms": statistics.median(samples) for case, samples in refused.items()},
+            **{f"{case} p90 ms": statistics.quantiles(samples, n=10)[-1] for case, samples in refused.items()},
+            **{f"{case} argon2 p50 ms": statistics.median(samples) for case, samples in refused_argon2.items()},
+        }
     result = {
         "row": args.row, "rounds": args.rounds, "load_before": load, "load_after": os.getloadavg(),
         "step_p50_ms": statistics.median(step_ms), "argon2_p50_ms": statistics.median(argon_ms),

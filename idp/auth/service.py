@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable
@@ -38,10 +39,19 @@ from idp.foundation.sessions import BrowserSession
 from idp.foundation.sessions import SessionService
 from idp.model import RequestContext
 from idp.model import User
+from idp.model import UserStatus
 from idp.standing import Act
 from idp.standing import first_factor_act
 from idp.standing import may
 from idp.standing import standing
+
+# Stands in for the account when a login names none: its id names no row, so the background
+# read of its factors (see SignInService._prefetch) finds nothing, after the same statements.
+_NOBODY = User(
+    id=0, subject="", email="", display_name="", password_hash=None, status=UserStatus.DISABLED, locale=None,
+    lockout_threshold=0, locked_at=None, created_at=dt.datetime.fromtimestamp(0, dt.UTC),
+    updated_at=dt.datetime.fromtimestamp(0, dt.UTC),
+)
 
 # Others import these from here.
 __all__ = ["Flow", "Outcome", "PasswordPolicy", "SignInService", "UserLookup", "normalise_login"]
@@ -235,13 +245,14 @@ class SignInService:
     # -- internals ----------------------------------------------------------------------
 
     def _prefetch(self, user: User | None) -> Future[list[Factor]] | None:
-        """Start reading a known account's second factors in the background, while its password
-        is hashed (argon2 releases the GIL). A read only, on a connection of its own, outside any
+        """Start reading the account's second factors in the background, while its password is
+        hashed (argon2 releases the GIL). A read only, on a connection of its own, outside any
         transaction. Nothing the answer shows, nor when it comes, depends on it: a refusal does
-        not wait for it, so an unknown login (no read) and a wrong password take the same time."""
-        if user is None or self.background is None:
+        not wait for it, and a login that names no account reads the factors of no account
+        (`_NOBODY`), so that the same work runs beside the same hash (the dummy one)."""
+        if self.background is None:
             return None
-        return self.background.submit(self.factors.for_user, user)
+        return self.background.submit(self.factors.for_user, user or _NOBODY)
 
     def _after_first_factor(
         self, flow: Flow, user: User, ctx: RequestContext, *, claimed: bool = False,
