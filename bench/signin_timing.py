@@ -17,7 +17,6 @@ import time
 from idp.container import Container
 from idp.errors import AuthenticationError
 from idp.model import RequestContext
-from idp.model import UserStatus
 from idp.settings import load_settings
 from idp.stores.migrate import upgrade
 
@@ -38,7 +37,7 @@ def main() -> None:
     c.redis.flushdb()  # type: ignore[attr-defined]
     ok = c.accounts.create_user("ok@example.com", "right password 1")
     off = c.accounts.create_user("off@example.com", "right password 1")
-    c.accounts.set_status(off, UserStatus.DISABLED)
+    c.accounts.disable(off)
     locked = c.accounts.create_user("locked@example.com", "right password 1")
     c.users.lock(locked.id, c.clock.now())
     cases = {

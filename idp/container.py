@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
@@ -212,6 +213,9 @@ class Container:
             flow_ttl=settings.session.signin_flow_ttl, ip_limit=settings.ratelimit.signin_per_ip,
             ip_window=settings.ratelimit.signin_window,
             account_ip_limit=settings.ratelimit.signin_per_account_ip, unit=db.unit,
+            # As many as the request threads (IDP_THREADS' default); a read that finds no free
+            # thread is cancelled and done by the request itself, after the hash.
+            background=ThreadPoolExecutor(max_workers=4, thread_name_prefix="idp-signin"),
         )
         accounts = AccountService(
             users, orgs, passwords, events, clock, sessions=sessions,
@@ -231,6 +235,8 @@ class Container:
 
     def close(self) -> None:
         self.outbox.stop()
+        if self.signin.background is not None:
+            self.signin.background.shutdown(wait=True)
         self.db.dispose()
         redis_store.close(self.redis)
 
