@@ -84,6 +84,7 @@ def run(args: argparse.Namespace, database_url: str, redis_url: str, instance: s
     import pyotp
 
     from idp import create_app
+    from idp.mfa import MFA
     from idp.settings import load_settings
     from tests.conftest import truncate_all
 
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace, database_url: str, redis_url: str, instance: s
     email = f"{args.row}@bench.example"
     user = container.accounts.create_user(email, PASSWORD, display_name="Bench Person")
     if args.row == "totp":
-        container.ext["mfa"].sql.set_totp(
+        container.get(MFA).sql.set_totp(
             user.id, secret_enc=container.secrets.encrypt(pyotp.random_base32(32)), step=0,
             now=container.clock.now(),
         )

@@ -11,6 +11,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from idp.auth.factors import Enrolled
+from idp.mfa import MFA
 from tests.conftest import events
 
 
@@ -73,7 +74,7 @@ class Busy(Executor):
 def test_a_read_that_found_no_free_thread_is_done_by_the_request(client, auth, make_user, services, monkeypatch):
     monkeypatch.setattr(services.signin, "background", Busy())
     person = make_user()
-    services.ext["mfa"].sql.set_totp(
+    services.get(MFA).sql.set_totp(
         person.id, secret_enc=services.secrets.encrypt("JBSWY3DPEHPK3PXP"), step=0, now=services.clock.now()
     )
     response = auth.sign_in(person.email, person.password)
