@@ -59,6 +59,9 @@ class NotificationPrefs:
         )
 
 
+# The account id no row has (ids start at 1): what an unknown login's failure works for.
+STAND_IN = 0
+
 CHOICES = ("failure", "new", "success", "both", "none")
 
 
@@ -138,7 +141,11 @@ class NotificationService:
 
     def on_event(self, event: Event) -> None:
         """Event subscriber: mail the owner about a sign-in, as they chose."""
-        if event.user_id is None or event.tag not in self.EVENT_TAGS:
+        if event.tag not in self.EVENT_TAGS:
+            return
+        if event.user_id is None:
+            if event.tag == EventTag.SIGNIN_FAILED:
+                self._as_if_known()
             return
         if event.tag == EventTag.SIGNIN_SUCCEEDED:
             self._succeeded(event.user_id, event)
@@ -164,6 +171,15 @@ class NotificationService:
         )
         if count and (user := self.users.get(event.user_id)) is not None and user.status is not UserStatus.PENDING:
             self._send(user, prefs, event, "security_signin_failed", count=count)
+
+    def _as_if_known(self) -> None:
+        """A failure on a login that names no account does the work a known account's failure
+        does by default (its choice read, its failures counted), for a stand-in account no row
+        has: the time a wrong password takes must not tell that the address has an account, as
+        the sign-in's dummy hash and its stand-in read of the factors ensure (decision 0612)."""
+        self._prefs(STAND_IN)
+        self.throttle.failed(STAND_IN, now=int(self.clock.now().timestamp()), window=self.window,
+                             keep=max(self.window * 24, 86400))
 
     def _succeeded(self, user_id: int, event: Event) -> None:
         # One statement reads the choice and whether this device and network are known, and one

@@ -106,3 +106,23 @@ def test_the_page_speaks_french(client, auth, make_user):
     auth.sign_in(person.email, person.password)
     html = client.get("/security/notifications?lang=fr").get_data(as_text=True)
     assert "Quand une connexion échoue (recommandé)" in html
+
+
+def test_a_failure_on_an_unknown_login_does_the_work_of_a_known_accounts(app, make_user, services, monkeypatch):
+    """The subscriber reads a choice and counts a failure for an unknown login too (for a
+    stand-in account), so a wrong password's time does not tell that the address has an account."""
+    from idp.security.center import SECURITY
+
+    notifications = services.get(SECURITY).notifications
+    calls: list[tuple[str, int]] = []
+    real_get, real_failed = notifications.prefs.get, notifications.throttle.failed
+    monkeypatch.setattr(notifications.prefs, "get", lambda user_id: calls.append(("choice", user_id)) or real_get(user_id))
+    monkeypatch.setattr(notifications.throttle, "failed",
+                        lambda user_id, **kw: calls.append(("count", user_id)) or real_failed(user_id, **kw))
+    person = make_user()
+    _fail(app, person.email)
+    known = [kind for kind, _id in calls]
+    calls.clear()
+    _fail(app, "nobody-here@example.com")
+    assert [kind for kind, _id in calls] == known == ["choice", "count"]
+    assert {user_id for _kind, user_id in calls} == {0}
