@@ -14,7 +14,6 @@ from sqlalchemy import bindparam
 from sqlalchemy import case
 from sqlalchemy import cast
 from sqlalchemy import delete
-from sqlalchemy import exists
 from sqlalchemy import func
 from sqlalchemy import literal
 from sqlalchemy import null
@@ -180,7 +179,7 @@ def _places_of(kind: str) -> ColumnElement[bool]:
 
 
 # Read after every successful sign-in, in one statement: the choice (no row: the defaults), and
-# for each kind of place how many the account has and whether this one is among them.
+# for each kind of place how many the account has and when this one was last seen (NULL: never).
 _AFTER_SIGNIN = select(
     _PREF_ROWS.c.on_success, _PREF_ROWS.c.on_failure, _PREF_ROWS.c.on_new, _PREF_ROWS.c.address,
     *(
@@ -188,10 +187,21 @@ _AFTER_SIGNIN = select(
         for kind in PLACE_KINDS
         for column in (
             select(func.count()).select_from(_PLACES).where(_places_of(kind)).scalar_subquery(),
-            exists().where(_places_of(kind), _PLACES.c.place == bindparam(kind)),
+            select(_PLACES.c.last_seen).where(_places_of(kind), _PLACES.c.place == bindparam(kind))
+            .scalar_subquery(),
         )
     ),
 ).select_from(select(literal(1).label("one")).subquery().outerjoin(_PREF_ROWS, _PREF_ROWS.c.user_id == _USER))
+
+
+PLACE_REFRESH = dt.timedelta(days=1)
+
+
+def _aware(moment: dt.datetime | str) -> dt.datetime:
+    """A last_seen as an aware UTC datetime (a scalar subquery may hand SQLite's text back)."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _cursor(result: Any) -> CursorResult[Any]:
@@ -270,16 +280,22 @@ class SqlNotificationPrefStore:
     ) -> tuple[Prefs | None, list[str], bool]:
         """After a successful sign-in from `places` ({kind: digest or prefix}): (the choice or
         None, the kinds whose place was not known, whether the account knew no place at all).
-        Two statements, three when a new place pushes its kind past `keep` (the oldest go)."""
+        One statement when the places are known and were seen within `PLACE_REFRESH`; then a
+        second records what is new or stale, and a third when a new place pushes its kind past
+        `keep` (the oldest go)."""
         with self.db.transaction() as s:
             row = s.execute(_AFTER_SIGNIN, {"user_id": user_id, **{k: places.get(k, "") for k in PLACE_KINDS}}).one()
-            counts = {kind: (int(row[4 + 2 * i]), bool(row[5 + 2 * i])) for i, kind in enumerate(PLACE_KINDS)}
-            first = all(count == 0 for count, _known in counts.values())
-            new = [kind for kind in PLACE_KINDS if kind in places and not counts[kind][1]]
-            if places:
-                s.execute(self._upsert(user_id, places, now))
+            seen = {kind: (int(row[4 + 2 * i]), row[5 + 2 * i]) for i, kind in enumerate(PLACE_KINDS)}
+            first = all(count == 0 for count, _last in seen.values())
+            new = [kind for kind in PLACE_KINDS if kind in places and seen[kind][1] is None]
+            # A known place's last_seen is moved on at most once per PLACE_REFRESH: the most recent
+            # places are the ones kept, and a day is fine enough for that.
+            stale = now - PLACE_REFRESH
+            due = {k: v for k, v in places.items() if seen[k][1] is None or _aware(seen[k][1]) < stale}
+            if due:
+                s.execute(self._upsert(user_id, due, now))
             for kind in new:
-                if counts[kind][0] + 1 > keep:
+                if seen[kind][0] + 1 > keep:
                     s.execute(_PRUNE, {"user_id": user_id, "kind": kind, "keep": keep})
             prefs = _prefs(row) if row[0] is not None else None
             return prefs, new, first

@@ -203,3 +203,34 @@ def test_places_are_bounded_per_account_and_the_oldest_go(make_user, services, c
 ])
 def test_network_of(ip, network):
     assert network_of(ip) == network
+
+
+def test_a_known_place_is_written_again_at_most_once_a_day(app, make_user, services, clock):
+    """A sign-in from a known device and network reads them and writes nothing, until a day has
+    passed: the most recent places are the ones kept, and the sign-in's path stays one statement."""
+    from sqlalchemy import event
+
+    person = make_user()
+    home = _browser(app)
+    AuthActions(home).sign_in(person.email, person.password)
+    writes: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if "security_known_places" in statement and statement.lstrip().upper().startswith(("INSERT", "UPDATE")):
+            writes.append(statement)
+
+    engine = services.db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        AuthActions(home).logout()
+        AuthActions(home).sign_in(person.email, person.password)
+        assert writes == []
+        clock.advance(days=1, seconds=1)  # the session has ended meanwhile: sign in again
+        AuthActions(home).sign_in(person.email, person.password)
+        assert len(writes) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    with services.db.transaction() as s:
+        seen = {r.kind: r.last_seen for r in s.query(KnownPlaceRow).filter_by(user_id=person.id)}
+    assert set(seen) == {"device", "network"}
+    assert all(moment == clock.now() for moment in seen.values())
