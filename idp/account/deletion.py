@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from idp.clock import Clock
-from idp.errors import N_
 from idp.errors import ConflictError
 from idp.events import EventRecorder
 from idp.events import EventTag
@@ -141,7 +140,7 @@ class DeletionService:
             raise DeletionRefused(blocks)
         by = "owner" if actor_id in (None, user.id) else "admin"
         self.sessions.end_all(user.id, ctx, actor_id=actor_id, reason="deleted")
-        orgs = [m.org_id for m in self.orgs.memberships_of(user.id)]
+        orgs: list[int | None] = [m.org_id for m in self.orgs.memberships_of(user.id)]
         with self.unit():
             for eraser in self.erasers:
                 eraser.erase(user, ctx)

@@ -70,7 +70,7 @@ class SqlEventStore:
             if rows:  # one executemany for all the rows
                 table = EventRow.__table__
                 s.execute(
-                    update(table).where(table.c.id == bindparam("event_id"))  # type: ignore[attr-defined]
+                    update(table).where(table.c.id == bindparam("event_id"))  # type: ignore[arg-type]
                     .values(**nowhere, details=bindparam("stripped")),
                     [{"event_id": event_id, "stripped": {k: v for k, v in (details or {}).items() if k in kept}}
                      for event_id, details in rows],
