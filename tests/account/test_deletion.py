@@ -122,7 +122,7 @@ def test_the_profile_leads_there_and_the_page_lists_what_goes_and_what_stays(mak
                  "Your picture, your phone numbers", "without anything that says who or where you are"):
         assert line in body, line
     french = client.get("/profile/delete?lang=fr").get_data(as_text=True)
-    assert "Supprimer votre compte" in french and "Je comprends que c&#39;est définitif" in french
+    assert "Supprimer votre compte" in french and "Je comprends que c'est définitif" in french
 
 
 def test_without_the_box_or_the_token_nothing_is_deleted(services, make_user, auth, client):
