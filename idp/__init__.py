@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     from idp import logs
     from idp.account import profile
     from idp.account import profile_views
+    from idp.account.deletion_views import bp as deletion_bp
     from idp.account.email_views import bp as email_bp
     from idp.account.phone_views import bp as phones_bp
     from idp.account.profile_views import bp as profile_bp
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     app.register_blueprint(profile_bp)
     app.register_blueprint(phones_bp)
     app.register_blueprint(email_bp)
+    app.register_blueprint(deletion_bp)
     app.jinja_env.globals["picture_url"] = profile_views.picture_url
     app.add_template_filter(profile.initials, "initials")
     app.register_blueprint(password_bp)

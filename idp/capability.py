@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from flask import Blueprint
     from flask import Flask
 
+    from idp.account.deletion import AccountEraser
     from idp.auth.factors import Alternative
     from idp.auth.factors import Factor
     from idp.auth.factors import FactorRegistry
@@ -174,6 +175,9 @@ class Capability(Generic[S]):
     password_policies: Callable[[S], Iterable[PasswordPolicy]] = _none
     # Called when a browser session ends (back-channel logout).
     session_ended: Callable[[S], Iterable[Callable[[BrowserSession], None]]] = _none
+    # What the capability holds for a person and erases when the account is deleted (telling
+    # the outside: applications, phones); the deletion page lists each one's `what`.
+    erase_account: Callable[[S], Iterable[AccountEraser]] = _none
     # The account home and top navigation; second factors listed on /mfa; security-review lines.
     nav: Callable[[S], Iterable[NavEntry]] = _none
     factor_sections: Callable[[S], Iterable[FactorSection]] = _none
@@ -209,6 +213,7 @@ class Capability(Generic[S]):
         container.identify_routes.extend(self.identify_routes(services))
         container.signin.password_policies.extend(self.password_policies(services))
         container.sessions.on_end.extend(self.session_ended(services))
+        container.erasers.extend(self.erase_account(services))
         container.nav.extend(self.nav(services))
         container.factor_sections.extend(self.factor_sections(services))
         container.review.extend(self.review(services))

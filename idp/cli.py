@@ -215,6 +215,23 @@ def user_disable(email: str) -> None:
     click.echo(f"disabled {target.email}; {ended} session(s) ended")
 
 
+@user.command("delete")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@friendly
+def user_delete(email: str, yes: bool) -> None:
+    """Delete an account at once, by the same rules as its owner's deletion page (refused while it
+    is the only member, or the only legal representative, of an organisation)."""
+    from idp.account.service import CLI
+
+    with _with_capabilities() as container:
+        target = container.accounts.find(email)
+        if not yes:
+            click.confirm(f"Delete {target.email} for good?", abort=True)
+        container.deletion.delete(target, ctx=CLI)
+        click.echo(f"deleted {target.email}")
+
+
 @user.command("enable")
 @click.argument("email")
 @friendly

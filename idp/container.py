@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from idp import metrics
+from idp.account.deletion import AccountEraser
+from idp.account.deletion import DeletionService
 from idp.account.email_change import EmailChangeService
 from idp.account.passwords import Limits
 from idp.account.passwords import PasswordService
@@ -133,11 +135,14 @@ class Container:
     identify_routes: list[IdentifyRoute] = field(default_factory=list)
     # Lines of the security review (security center, compromised-password wizard).
     review: list[ReviewItem] = field(default_factory=list)
+    # What each capability erases when an account is deleted (the deletion service runs them).
+    erasers: list[AccountEraser] = field(default_factory=list)
     # The account's own password pages (idp.account.passwords, idp.account.reset).
     account_passwords: PasswordService = field(init=False)
     password_reset: PasswordResetService = field(init=False)
     email_change: EmailChangeService = field(init=False)
     signup: SignupService = field(init=False)
+    deletion: DeletionService = field(init=False)
 
     def compromised_password_link(self) -> str:
         """The wizard's address for mail, or the account page when the wizard is not installed."""
@@ -230,6 +235,10 @@ class Container:
             secrets=SecretBox(_encryption_keys(settings)),
         )
         _account_pages(container)
+        container.deletion = DeletionService(
+            users=users, orgs=orgs, events=events, log=SqlEventStore(db), sessions=sessions, mail=mail,
+            clock=clock, erasers=container.erasers, unit=db.unit,
+        )
         container.install(capabilities)
         return container
 

@@ -39,6 +39,7 @@ class EventTag(enum.StrEnum):
     USER_ENABLED = "account:user:enabled"
     USER_SIGNED_UP = "account:user:signed_up"
     USER_VERIFIED = "account:user:verified"
+    USER_DELETED = "account:user:deleted"
     ORG_CREATED = "account:organisation:created"
     ORG_MEMBER_SET = "account:organisation:member_set"
     REAUTH_SUCCEEDED = "account:reauth:succeeded"

@@ -272,6 +272,7 @@ def events(services: Container, tag: str | None = None) -> list[Any]:
             query = query.filter(EventRow.tag == tag)
         return [
             {"tag": r.tag, "user_id": r.user_id, "actor_id": r.actor_id, "product": r.product,
-             "ip": r.ip, "device": r.device, "details": r.details}
+             "ip": r.ip, "device": r.device, "details": r.details, "org_id": r.org_id,
+             "user_agent": r.user_agent}
             for r in query.all()
         ]

@@ -154,3 +154,12 @@ class ActivateForm(FlaskForm):  # type: ignore[misc]
     """The activation link's button, with the password chosen at sign-up."""
 
     password = _password(_l("Password"), "current-password")
+
+
+class DeleteAccountForm(FlaskForm):  # type: ignore[misc]
+    """Delete the account: only a box that says the person understands, and the CSRF token."""
+
+    confirm = BooleanField(
+        _l("I understand this cannot be undone"),
+        validators=[DataRequired(message=_l("Tick the box to say you understand this cannot be undone."))],
+    )

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext
 
+from idp.account.deletion import AccountEraser
 from idp.auth.factors import ReauthMethod
 from idp.auth.factors import SignInAlternative
 from idp.capability import Capability
@@ -19,6 +20,7 @@ from idp.federation.http import UpstreamHttp
 from idp.federation.oidc_upstream import OidcUpstreamClient
 from idp.federation.service import FederationService
 from idp.foundation.review import ReviewItem
+from idp.model import RequestContext
 from idp.model import User
 from idp.stores.federation import RedisFederationStore
 from idp.stores.federation import SqlFederationStore
@@ -78,6 +80,14 @@ def _nav(service: FederationService) -> list[NavEntry]:
     )]
 
 
+def _erasers(service: FederationService) -> list[AccountEraser]:
+    def erase(user: User, _ctx: RequestContext) -> None:
+        for link in service.sql.links_of(user.id):
+            service.sql.remove_link(user.id, link.id)
+
+    return [AccountEraser(N_("Your linked directory accounts"), erase)]
+
+
 CAPABILITY = Capability(
     name="federation", slot=FEDERATION, build=build,
     blueprints=(views.bp,),
@@ -85,7 +95,7 @@ CAPABILITY = Capability(
     # to the browser) is what protects the callback.
     csrf_exempt=(views.callback,),
     alternatives=_alternatives, identify_routes=_identify_routes, password_policies=_password_policies,
-    reauth_methods=_reauth, review=_review, nav=_nav,
+    reauth_methods=_reauth, review=_review, nav=_nav, erase_account=_erasers,
     commands=(sso_group,),
     tables="idp.stores.tables_federation", migrations="federation",
 )

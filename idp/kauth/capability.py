@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from idp.account.deletion import AccountEraser
 from idp.auth.factors import FactorRegistry
 from idp.capability import RECOVERY_CODES
 from idp.capability import Capability
@@ -70,11 +71,16 @@ def _factor_sections(_service: KauthService) -> list[FactorSection]:
     )]
 
 
+def _erasers(service: KauthService) -> list[AccountEraser]:
+    return [AccountEraser(N_("Your kAuth devices (each phone is told it was removed)"), service.erase)]
+
+
 CAPABILITY = Capability(
     name="kauth", slot=KAUTH, build=build,
     blueprints=(bp, api_bp),
     # The device API authenticates by signature, not by a browser cookie: no CSRF token applies.
     csrf_exempt=(api_bp,),
     factors=_factors, review=_review, factor_sections=_factor_sections, connect=_connect,
+    erase_account=_erasers,
     tables="idp.stores.tables_kauth", migrations="kauth",
 )

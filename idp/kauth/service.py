@@ -168,6 +168,14 @@ class KauthService:
                 hook(user)
         return removed
 
+    def erase(self, user: User, _ctx: RequestContext) -> None:
+        """The account is deleted: each of its devices is marked removed and told so (the signed
+        notice by push), then goes with the account's row. No mail, no event per device (the
+        deletion records one). A device removed already is not told again."""
+        for device in self.devices_of(user):
+            if self.devices.remove(device.id, now=self.clock.now(), by="deletion"):
+                self.push.send(device.id, self.removed_notice(self.devices.get(device.id) or device))
+
     def unenrol(self, device: Device, ctx: RequestContext) -> dict[str, Any]:
         """A device removes itself (after an authenticated request); returns its signed notice."""
         user = self.users.get(device.user_id)

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext
 # phrases (the Python extractor here reads `ngettext` as singular-only).
 from flask_babel import ngettext as plural
 
+from idp.account.deletion import AccountEraser
 from idp.auth.factors import Enrolled
 from idp.auth.factors import Factor
 from idp.auth.factors import FactorSource
@@ -169,6 +170,12 @@ def _review(service: MfaService) -> list[ReviewItem]:
     ]
 
 
+def _erasers(service: MfaService) -> list[AccountEraser]:
+    return [AccountEraser(
+        N_("Your second factors: authenticator app, security keys and passkeys, recovery codes"), service.erase,
+    )]
+
+
 def _offers(service: MfaService) -> list[Offer]:
     return [RECOVERY_CODES.offer(_RecoveryCodes(service))]
 
@@ -177,6 +184,6 @@ CAPABILITY = Capability(
     name="mfa", slot=MFA, build=build,
     blueprints=(views.bp, signin.bp),
     factor_sources=_sources, alternatives=_alternatives, reauth_methods=_reauth,
-    nav=_nav, review=_review, offers=_offers,
+    nav=_nav, review=_review, offers=_offers, erase_account=_erasers,
     tables="idp.stores.tables_mfa", migrations="mfa",
 )

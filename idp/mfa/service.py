@@ -152,6 +152,13 @@ class MfaService:
     def forget_shown_codes(self, user: User) -> None:
         self.codes.forget_shown(user)
 
+    def erase(self, user: User, _ctx: RequestContext) -> None:
+        """The account is deleted: its authenticator app, security keys and passkeys, recovery
+        codes (the freshly shown ones too) and WebAuthn user handle go; no mail, no event (the
+        deletion records one)."""
+        self.forget_shown_codes(user)
+        self.sql.delete_all(user.id)
+
     def use_recovery_code(self, user: User, code: str | None, ctx: RequestContext) -> int:
         """Burn one code, once even under concurrent use; returns how many remain."""
         return self.codes.use(user, code, ctx)

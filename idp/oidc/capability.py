@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING
 from flask import Flask
 from flask_babel import lazy_gettext
 
+from idp.account.deletion import AccountEraser
 from idp.capability import REVOKE_GRANTS
 from idp.capability import Capability
 from idp.capability import Offer
 from idp.errors import N_
 from idp.foundation.review import ReviewItem
 from idp.foundation.sessions import BrowserSession
+from idp.model import RequestContext
 from idp.model import User
 from idp.oidc import OIDC
 from idp.oidc import OidcExtension
@@ -92,6 +94,17 @@ def _offers(oidc: OidcExtension) -> list[Offer]:
     return [REVOKE_GRANTS.offer(oidc.revoke_all_grants)]
 
 
+def _erasers(oidc: OidcExtension) -> list[AccountEraser]:
+    # Back-channel logout went out already, when the account's sessions ended (`session_ended`).
+    def erase(user: User, ctx: RequestContext) -> None:
+        oidc.revoke_all_grants(user, ctx)
+
+    return [AccountEraser(
+        N_("Your applications' access: what you allowed and their refresh tokens (each is told you signed out)"),
+        erase,
+    )]
+
+
 def _nav(_oidc: OidcExtension) -> list[NavEntry]:
     return [NavEntry(
         N_("Applications"), "oidc_pages.applications", order=40, top=True,
@@ -114,6 +127,7 @@ CAPABILITY = Capability(
     # logout-confirmation forms keep theirs.
     csrf_exempt=views.CSRF_EXEMPT,
     init_flask=_init_flask, session_ended=_session_ended, offers=_offers, nav=_nav, review=_review,
+    erase_account=_erasers,
     commands=(client_group, keys_group),
     tables="idp.stores.tables_oidc", migrations="oidc",
 )

@@ -45,6 +45,7 @@ ACTION_LABELS: dict[str, str] = {
     EventTag.PASSWORD_RESET_LINK_REFUSED: N_("Password reset link refused"),
     EventTag.USER_CREATED: N_("Account created"),
     EventTag.USER_DISABLED: N_("Account disabled"),
+    EventTag.USER_DELETED: N_("Account deleted"),
     EventTag.USER_ENABLED: N_("Account enabled"),
     EventTag.USER_SIGNED_UP: N_("Signed up"),
     EventTag.USER_VERIFIED: N_("E-mail address confirmed, account activated"),

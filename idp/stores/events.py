@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import insert
@@ -55,6 +57,25 @@ class SqlEventStore:
             details=dict(values["details"] or {}),
         )
 
+    def anonymise(self, user_id: int, keep: Iterable[str]) -> int:
+        """Strip the account's entries (and those it recorded acting for others) of where they
+        came from (IP address, user agent, device); its own entries also lose every detail but
+        those in `keep`. The rows and their numeric ids stay: an organisation's log still shows
+        that a deleted person did something. Returns how many of its own entries changed."""
+        kept = frozenset(keep)
+        nowhere = {"ip": None, "user_agent": None, "device": None}
+        with self.db.transaction() as s:
+            s.execute(update(EventRow).where(EventRow.actor_id == user_id).values(**nowhere))
+            rows = s.execute(select(EventRow.id, EventRow.details).where(EventRow.user_id == user_id)).all()
+            if rows:  # one executemany for all the rows
+                table = EventRow.__table__
+                s.execute(
+                    update(table).where(table.c.id == bindparam("event_id"))  # type: ignore[arg-type]
+                    .values(**nowhere, details=bindparam("stripped")),
+                    [{"event_id": event_id, "stripped": {k: v for k, v in (details or {}).items() if k in kept}}
+                     for event_id, details in rows],
+                )
+            return len(rows)
 
 
 class SqlOutboxStore:

@@ -221,6 +221,12 @@ class SqlMfaStore:
         with self.db.transaction() as s:
             s.execute(delete(RecoveryCodeRow).where(RecoveryCodeRow.user_id == user_id))
 
+    def delete_all(self, user_id: int) -> None:
+        """Every second factor of the account and its WebAuthn user handle (account deletion)."""
+        with self.db.transaction() as s:
+            for table in (TotpRow, WebAuthnCredentialRow, RecoveryCodeRow, MfaAccountRow):
+                s.execute(delete(table).where(table.user_id == user_id))
+
 
 class RedisMfaStore:
     """Single-use, expiring values: WebAuthn challenges, pending enrolments, freshly shown codes.

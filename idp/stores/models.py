@@ -37,6 +37,9 @@ class Base(DeclarativeBase):
 
 class UserRow(Base):
     __tablename__ = "users"
+    # SQLite gives a deleted row's id again unless the table says AUTOINCREMENT (migration 0009);
+    # a deleted account's id must never name another account.
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 - SQLAlchemy's own attribute
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Opaque, stable identifier handed to applications (OIDC `sub`); never the row id.

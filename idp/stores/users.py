@@ -217,6 +217,13 @@ class SqlUserStore:
     def set_lockout_threshold(self, user_id: int, threshold: int, now: dt.datetime) -> User:
         return self._update(user_id, now, lockout_threshold=threshold)
 
+    def delete(self, user_id: int) -> bool:
+        """Delete the account's row; its picture, phones, memberships and every capability's
+        rows go with it (foreign keys ON DELETE CASCADE). False when it was gone already."""
+        with self.db.transaction() as s:
+            result = s.execute(delete(UserRow).where(UserRow.id == user_id))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
     def lock(self, user_id: int, now: dt.datetime) -> bool:
         """Mark the account locked; True only for the call that locked it."""
         with self.db.transaction() as s:
@@ -268,6 +275,11 @@ class SqlOrgStore:
             else:
                 row.role = role.value
         return Membership(user_id=user_id, org_id=org_id, role=role)
+
+    def roles_in(self, org_id: int) -> list[Role]:
+        """The role of each member of the organisation."""
+        with self.db.transaction() as s:
+            return [Role(r) for r in s.scalars(select(MembershipRow.role).where(MembershipRow.org_id == org_id))]
 
     def memberships_of(self, user_id: int) -> list[Membership]:
         with self.db.transaction() as s:

@@ -125,6 +125,7 @@ def visits(cast: Cast) -> list[Visit]:
         Visit("unlock refused", OUT, "/unlock/not-a-token", 400),
         Visit("forgot password", OUT, "/login/forgot"),
         Visit("forgot password sent", OUT, "/login/forgot/sent"),
+        Visit("account deleted", OUT, "/profile/deleted"),
         Visit("password reset", OUT, ids["reset"]),
         Visit("password reset refused", OUT, "/login/reset/not-a-token", 400),
         Visit("sign-up", OUT, "/signup"),
@@ -145,6 +146,9 @@ def visits(cast: Cast) -> list[Visit]:
         Visit("email change", IN, "/profile/email"),
         Visit("email confirm", IN, ids["email_link"]),
         Visit("email confirm refused", IN, "/profile/email/confirm/not-a-link", 400),
+        # What goes and what stays, or (the cast administers an organisation) why not yet: the
+        # page changes nothing.
+        Visit("account deletion", IN, "/profile/delete"),
         Visit("security", IN, "/security/"),
         Visit("sessions", IN, "/security/sessions"),
         Visit("notifications", IN, "/security/notifications"),

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from flask_babel import gettext
 
+from idp.account.deletion import AccountEraser
 from idp.capability import REVOKE_CREDENTIALS
 from idp.capability import Capability
 from idp.capability import Offer
@@ -13,6 +14,7 @@ from idp.crypto import Purpose
 from idp.crypto import keys_for
 from idp.errors import N_
 from idp.foundation.review import ReviewItem
+from idp.model import RequestContext
 from idp.model import User
 from idp.security.credentials import CREDENTIALS
 from idp.security.credentials.api import bp as api_bp
@@ -77,12 +79,20 @@ def _review(service: CredentialService) -> list[ReviewItem]:
     ]
 
 
+def _erasers(service: CredentialService) -> list[AccountEraser]:
+    # Revoked, then deleted with the account's row in the same transaction.
+    def erase(user: User, ctx: RequestContext) -> None:
+        service.revoke_all(user, ctx)
+
+    return [AccountEraser(N_("Your app passwords and API tokens"), erase)]
+
+
 CAPABILITY = Capability(
     name="credentials", slot=CREDENTIALS, build=build,
     blueprints=(pages_bp, forward_bp, api_bp),
     # Bearer tokens, not cookies, authenticate the API and forward auth: there is no ambient
     # credential to forge with.
     csrf_exempt=(api_bp, forward_bp),
-    nav=_nav, review=_review, offers=_offers,
+    nav=_nav, review=_review, offers=_offers, erase_account=_erasers,
     tables="idp.stores.tables_credentials", migrations="credentials",
 )
