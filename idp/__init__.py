@@ -45,6 +45,8 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     from idp.account import profile_views
     from idp.account.deletion_views import bp as deletion_bp
     from idp.account.email_views import bp as email_bp
+    from idp.account.invitation_views import bp as invitations_bp
+    from idp.account.org_views import bp as orgs_bp
     from idp.account.phone_views import bp as phones_bp
     from idp.account.profile_views import bp as profile_bp
     from idp.account.signup_views import bp as signup_bp
@@ -111,6 +113,8 @@ def create_app(settings: Settings | None = None, **build: Any) -> Flask:
     app.add_template_filter(profile.initials, "initials")
     app.register_blueprint(password_bp)
     app.register_blueprint(signup_bp)
+    app.register_blueprint(orgs_bp)
+    app.register_blueprint(invitations_bp)
     for capability in installed:
         capability.plug_flask(app, container)
 

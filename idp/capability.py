@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from idp.account.deletion import AccountEraser
     from idp.auth.factors import Alternative
     from idp.auth.factors import Factor
+    from idp.auth.factors import FactorEnrolment
     from idp.auth.factors import FactorRegistry
     from idp.auth.factors import FactorSource
     from idp.auth.factors import ReauthMethod
@@ -133,6 +134,11 @@ REVOKE_GRANTS: Slot[RevokesAll] = Slot("revoke grants")
 # Signed unlock links for the lock mail (offered by idp.security.center; the lockout service
 # of idp.foundation takes it once every capability is built).
 UNLOCK_LINKS: Slot[Callable[[User, dt.datetime], str]] = Slot("unlock links")
+
+
+
+# Offered by idp.mfa; organisations that require a second factor send their members there.
+FACTOR_ENROLMENT: Slot[FactorEnrolment] = Slot("second-factor enrolment")
 
 # An event subscriber and the tags it wants (None: every event).
 Subscription = tuple["Subscriber", "Iterable[EventTag] | None"]

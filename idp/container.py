@@ -13,6 +13,8 @@ from idp import metrics
 from idp.account.deletion import AccountEraser
 from idp.account.deletion import DeletionService
 from idp.account.email_change import EmailChangeService
+from idp.account.invitations import InvitationService
+from idp.account.organisations import OrganisationService
 from idp.account.passwords import Limits
 from idp.account.passwords import PasswordService
 from idp.account.passwords import Rules
@@ -27,6 +29,7 @@ from idp.auth.factors import FactorRegistry
 from idp.auth.factors import ReauthMethod
 from idp.auth.service import SignInService
 from idp.capability import COMPROMISED_PASSWORD_URL
+from idp.capability import FACTOR_ENROLMENT
 from idp.capability import UNLOCK_LINKS
 from idp.capability import IdentifyRoute
 from idp.capability import Pluggable
@@ -70,6 +73,7 @@ from idp.stores.db import Database
 from idp.stores.events import SqlEventStore
 from idp.stores.events import SqlOutboxStore
 from idp.stores.flows import RedisFlowStore
+from idp.stores.orgs import SqlOrganisationStore
 from idp.stores.phones import RedisPhoneCodes
 from idp.stores.phones import SqlPhoneStore
 from idp.stores.sessions import RedisSessionStore
@@ -143,6 +147,9 @@ class Container:
     email_change: EmailChangeService = field(init=False)
     signup: SignupService = field(init=False)
     deletion: DeletionService = field(init=False)
+    # Organisations as their members see them, and invitations to join them.
+    organisations: OrganisationService = field(init=False)
+    invitations: InvitationService = field(init=False)
 
     def compromised_password_link(self) -> str:
         """The wizard's address for mail, or the account page when the wizard is not installed."""
@@ -314,6 +321,18 @@ def _account_pages(c: Container) -> None:
         limits=SignupLimits(per_ip=up.per_ip, per_address=up.per_address, window=up.window,
                             threshold=settings.lockout.default_threshold),
     )
+    orgs = SqlOrganisationStore(c.db)
+    c.organisations = OrganisationService(
+        orgs=orgs, factors=c.factors, events=c.events, clock=c.clock,
+        enrolment=lambda: c.find(FACTOR_ENROLMENT),
+    )
+    c.invitations = InvitationService(
+        orgs=orgs, users=c.users, signup=c.signup, mail=c.mail, events=c.events, ratelimit=c.ratelimit,
+        clock=c.clock, secret=settings.secret_key.get_secret_value() or "testing-only",
+        base_url=settings.server.base_url, ttl=settings.security.org_invitation_ttl, unit=c.db.unit,
+    )
+    c.nav.append(NavEntry(N_("Organisations"), "orgs.index", order=60, sections=("orgs", "org_invitations"),
+                          description=N_("The organisations you belong to, their members and invitations.")))
     # An unconfirmed account that signs in with its right password gets its link again.
     c.events.subscribe(c.signup.on_signin_failed, [EventTag.SIGNIN_FAILED])
     c.nav.append(NavEntry(

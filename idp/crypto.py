@@ -39,6 +39,7 @@ class Purpose(StrEnum):
     SIGNIN_DEVICE = "idp sign-in device cookie key v1"  # HMAC of the device cookie of known sign-in places
     NOTIFY_ADDRESS_LINK = "idp notification address link key v1"  # signer of the second address's link
     SIGNUP_LINK = "idp sign-up verification link key v1"  # itsdangerous signer of the sign-up's link
+    ORG_INVITATION = "idp organisation invitation link key v1"  # signer of the invitation's link
 
 
 _SALTS = {Purpose.KAUTH_NOTICE: b"idp-kauth"}

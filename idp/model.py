@@ -57,6 +57,8 @@ class Organisation:
     slug: str
     name: str
     created_at: dt.datetime
+    # Members without a second factor are sent to enrol at their next sign-in.
+    require_factor: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,21 @@ class Membership:
     role: Role
     org_slug: str = ""
     org_name: str = ""
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """An e-mailed invitation to join an organisation with a role (state pending, accepted or revoked)."""
+
+    id: int
+    org_id: int
+    email: str
+    role: Role
+    nonce_digest: str
+    invited_by: int | None
+    state: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,15 @@ class _One:
         return [Enrolled(self.factor, last_used(user) if callable(last_used) else None)]
 
 
+@dataclass(frozen=True)
+class FactorEnrolment:
+    """Where a person enrols a second factor: the page, and the blueprints its steps use (which
+    stay open to a member whose organisation requires a second factor they do not have yet)."""
+
+    endpoint: str
+    blueprints: tuple[str, ...]
+
+
 class FactorRegistry:
     def __init__(self) -> None:
         self._factors: dict[str, Factor] = {}

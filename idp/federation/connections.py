@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from idp.account.org_rules import OrgAct
+from idp.account.org_rules import may
 from idp.account.service import AccountService
 from idp.clock import Clock
 from idp.crypto import SecretBox
@@ -34,7 +36,6 @@ GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 THUMBPRINT = re.compile(r"^[0-9A-Fa-f]{40}$")
 JIT_ROLES = (Role.COLLABORATOR.value, Role.ADMIN.value)
-MANAGERS = (Role.ADMIN, Role.LEGAL_REPRESENTATIVE)
 
 
 @dataclass(frozen=True)
@@ -90,10 +91,11 @@ class ConnectionAdmin:
     # -- who may configure --------------------------------------------------------------
 
     def managed_orgs(self, user: User) -> list[Organisation]:
-        """Organisations whose connections `user` may configure (administrator or legal representative)."""
+        """Organisations whose connections `user` may configure (the permission table's
+        `manage_sso`, idp.account.org_rules)."""
         orgs = []
         for m in self.accounts.memberships(user):
-            if m.role in MANAGERS:
+            if may(m, OrgAct.MANAGE_SSO):
                 orgs.append(self.accounts.org(m.org_slug))
         return orgs
 

@@ -14,9 +14,11 @@ from flask_babel import ngettext as plural
 from idp.account.deletion import AccountEraser
 from idp.auth.factors import Enrolled
 from idp.auth.factors import Factor
+from idp.auth.factors import FactorEnrolment
 from idp.auth.factors import FactorSource
 from idp.auth.factors import ReauthMethod
 from idp.auth.factors import SignInAlternative
+from idp.capability import FACTOR_ENROLMENT
 from idp.capability import RECOVERY_CODES
 from idp.capability import Capability
 from idp.capability import Offer
@@ -177,7 +179,9 @@ def _erasers(service: MfaService) -> list[AccountEraser]:
 
 
 def _offers(service: MfaService) -> list[Offer]:
-    return [RECOVERY_CODES.offer(_RecoveryCodes(service))]
+    # kAuth's pages are listed on /mfa (its nav entry's sections): a phone is a second factor too.
+    return [RECOVERY_CODES.offer(_RecoveryCodes(service)),
+            FACTOR_ENROLMENT.offer(FactorEnrolment("mfa.overview", ("mfa", "kauth")))]
 
 
 CAPABILITY = Capability(

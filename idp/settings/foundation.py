@@ -193,6 +193,8 @@ class SecuritySettings(BaseModel):
     password_reset_link_ttl: int = Field(default=3600, ge=300, le=86400)
     # How long the link confirming a new login e-mail stays valid (seconds).
     email_change_link_ttl: int = Field(default=24 * 3600, ge=300, le=7 * 86400)
+    # How long an e-mailed invitation to join an organisation stays valid (seconds).
+    org_invitation_ttl: int = Field(default=7 * 86400, ge=3600, le=30 * 86400)
     # At most one failed-sign-in e-mail per account per window; the next one counts the rest.
     failed_signin_mail_window: int = Field(default=3600, ge=60, le=7 * 86400)
     activity_page_size: int = Field(default=50, ge=10, le=500)

@@ -7,6 +7,7 @@ from typing import Any
 from typing import ClassVar
 
 from sqlalchemy import JSON
+from sqlalchemy import Boolean
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
 from sqlalchemy import Integer
@@ -15,6 +16,7 @@ from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import false
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
@@ -71,6 +73,7 @@ class OrganisationRow(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime]
+    require_factor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AvatarRow(Base):
@@ -108,6 +111,23 @@ class MembershipRow(Base):
     )
     role: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime]
+
+
+class InvitationRow(Base):
+    """An e-mailed invitation to join an organisation: the link carries its id and a nonce whose
+    digest is kept here, so it works once (state) and can be withdrawn."""
+
+    __tablename__ = "org_invitations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(32))
+    nonce_digest: Mapped[str] = mapped_column(String(64))
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, accepted, revoked
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
 
 
 class EventRow(Base):

@@ -51,7 +51,9 @@ def _user(row: UserRow) -> User:
 
 
 def _org(row: OrganisationRow) -> Organisation:
-    return Organisation(id=row.id, slug=row.slug, name=row.name, created_at=row.created_at)
+    return Organisation(
+        id=row.id, slug=row.slug, name=row.name, created_at=row.created_at, require_factor=bool(row.require_factor)
+    )
 
 
 # The statements of the sign-in's path, built once: building and keying a statement cost more

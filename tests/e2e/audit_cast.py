@@ -81,7 +81,8 @@ def _phone(client: Any, services: Any, clock: Any, user: Any, name: str) -> Phon
 def _organisation(services: Any, admin: Any, member: Any) -> dict[str, Any]:
     accounts = services.accounts
     org = accounts.create_org(ORG, "Acme Corporation")
-    accounts.add_member(org, admin, Role.ADMIN, ctx=CTX)
+    # Its legal representative: every organisation page and form is theirs to see.
+    accounts.add_member(org, admin, Role.LEGAL_REPRESENTATIVE, ctx=CTX)
     accounts.add_member(org, member, Role.COLLABORATOR, ctx=CTX, actor_id=admin.id)
     federation = services.get(FEDERATION)
     # Another domain than the person's: their own sign-in stays on the password.
@@ -93,7 +94,17 @@ def _organisation(services: Any, admin: Any, member: Any) -> dict[str, Any]:
         user_id=admin.id, connection_id=connection.id, namespace=f"entra:{TENANT}",
         subject="oid-audit-0001", label="ada.lovelace@acme.example", now=services.clock.now(),
     )
-    return {"org": ORG, "connection": connection.id}
+    return {"org": ORG, "connection": connection.id, "invitation": _invitation(services, admin)}
+
+
+def _invitation(services: Any, admin: Any) -> str:
+    """A pending invitation to an address without an account; returns its link's path."""
+    from tests.conftest import outbox
+
+    services.invitations.invite(admin, ORG, "new.member@example.org", Role.ADMIN, CTX)
+    [mail] = [m for m in outbox(services) if m["to"] == "new.member@example.org"]
+    link = next(word for word in mail["body"].split() if "/orgs/invitations/" in word)
+    return link.removeprefix(services.settings.server.base_url)
 
 
 def _locked(services: Any, member: Any) -> str:

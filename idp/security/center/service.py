@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol
 
+from idp.account.org_rules import OrgAct
+from idp.account.org_rules import may
 from idp.clock import Clock
 from idp.errors import N_
 from idp.errors import NotFoundError
@@ -20,8 +22,8 @@ from idp.model import User
 
 MIN_THRESHOLD = 3
 MAX_THRESHOLD = 100
-# Who may see an organisation's locked members, unlock them and read their activity.
-ADMIN_ROLES = (Role.ADMIN, Role.LEGAL_REPRESENTATIVE)
+# The organisation pages of the security center: members' locks (unlock), members' activity.
+ORG_PAGES = (OrgAct.UNLOCK, OrgAct.SEE_ACTIVITY)
 
 
 class ThresholdStore(Protocol):
@@ -62,14 +64,17 @@ class SecurityCenterService:
         return updated
 
     def admin_memberships(self, user: User) -> list[Membership]:
-        """The organisations this person administers (admin or legal representative)."""
-        return [m for m in self.orgs.memberships_of(user.id) if m.role in ADMIN_ROLES]
+        """The organisations whose security pages this person may open (the permission table of
+        idp.account.org_rules: unlock or see the members' activity)."""
+        return [m for m in self.orgs.memberships_of(user.id) if any(may(m, act) for act in ORG_PAGES)]
 
-    def org_for_admin(self, user: User, slug: str) -> Organisation:
-        """The organisation, if `user` administers it; NotFoundError otherwise, so that a
-        non-admin cannot tell an existing organisation from a missing one."""
+    def org_for_admin(self, user: User, slug: str, act: OrgAct = OrgAct.UNLOCK) -> Organisation:
+        """The organisation, if the permission table gives `user`'s role `act` there;
+        NotFoundError otherwise, so that a non-admin cannot tell an existing organisation from a
+        missing one."""
         org = self.orgs.by_slug(slug.strip().lower()[:64])
-        if org is None or self.members_store.role_of(user.id, org.id) not in ADMIN_ROLES:
+        role = self.members_store.role_of(user.id, org.id) if org is not None else None
+        if org is None or role is None or not may(Membership(user.id, org.id, role), act):
             raise NotFoundError("no such organisation")
         return org
 
@@ -77,8 +82,9 @@ class SecurityCenterService:
         return self.members_store.members(org.id)
 
     def unlock_member(self, actor: User, org: Organisation, member_id: int, ctx: RequestContext) -> User:
-        """Unlock a member of `org` on behalf of `actor` (an admin checked by org_for_admin);
-        recorded with the actor's id. A person outside the organisation is not found."""
+        """Unlock a member of `org` on behalf of `actor` (the permission table's `unlock`, asked
+        again here); recorded with the actor's id. A person outside the organisation is not found."""
+        self.org_for_admin(actor, org.slug, OrgAct.UNLOCK)
         for member, _role in self.members_store.members(org.id):
             if member.id == member_id:
                 self.lockout.unlock(member, ctx, actor_id=actor.id, how="admin")

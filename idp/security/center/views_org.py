@@ -14,6 +14,7 @@ from flask_login import current_user
 from flask_login import login_required
 from werkzeug.wrappers import Response as BaseResponse
 
+from idp.account.org_rules import OrgAct
 from idp.errors import NotFoundError
 from idp.model import Organisation
 from idp.security.activity import action_label
@@ -35,11 +36,11 @@ def _center() -> SecurityCenterService:
     return center
 
 
-def _org(slug: str) -> Organisation:
+def _org(slug: str, act: OrgAct = OrgAct.UNLOCK) -> Organisation:
     # The same "Page not found" as any unknown address: a non-admin learns nothing about the
     # organisation, and nobody reads the service's internal wording.
     try:
-        return _center().org_for_admin(current_user.user, slug)
+        return _center().org_for_admin(current_user.user, slug, act)
     except NotFoundError:
         abort(404)
 
@@ -81,7 +82,7 @@ def unlock(slug: str, member_id: int) -> BaseResponse | tuple[str, int]:
 @bp.get("/<slug>/activity")
 @login_required  # type: ignore[untyped-decorator]
 def activity(slug: str) -> tuple[str, int]:
-    org = _org(slug)
+    org = _org(slug, OrgAct.SEE_ACTIVITY)
     result = listing(org_id=org.id)
     return render_template(
         "org/activity.html", org=org, result=result, action_label=action_label,
@@ -94,5 +95,5 @@ def activity(slug: str) -> tuple[str, int]:
 @bp.get("/<slug>/activity/export.csv")
 @login_required  # type: ignore[untyped-decorator]
 def activity_csv(slug: str) -> Response | tuple[str, int]:
-    org = _org(slug)
+    org = _org(slug, OrgAct.SEE_ACTIVITY)
     return csv_response(org_id=org.id, name=f"activity-{org.slug}")

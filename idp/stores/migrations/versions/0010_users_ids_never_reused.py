@@ -4,16 +4,16 @@ A deleted account's id stays in the activity log (and, until they expire, in Red
 session records); SQLite would otherwise give the largest id again after its row is deleted.
 PostgreSQL's sequence never gives an id twice: nothing to do there.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
