@@ -37,7 +37,7 @@ def test_client_credentials_matches_the_views(asgi: AsgiClient, client: Any, ser
     assert claims["jti"] != reference_claims["jti"]
     issued = events(services, "oidc:token:issued")
     assert len(issued) == 2 and issued[0]["details"] == issued[1]["details"]
-    assert issued[0] | {"ip": None, "device": None} == issued[1] | {"ip": None, "device": None}
+    assert issued[0] | {"ip": None, "device": None, "user_agent": None} == issued[1] | {"ip": None, "device": None, "user_agent": None}
     assert issued[0]["ip"] == "203.0.113.9" and "Firefox" in issued[0]["device"]
 
 
