@@ -195,6 +195,9 @@ _AFTER_SIGNIN = select(
 
 
 PLACE_REFRESH = dt.timedelta(days=1)
+# Places a kind may hold past its bound before the oldest go (one DELETE per PRUNE_SLACK new ones).
+PRUNE_SLACK = 10
+_UPSERT: dict[str, Any] = {}
 
 
 def _aware(moment: dt.datetime | str) -> dt.datetime:
@@ -281,8 +284,8 @@ class SqlNotificationPrefStore:
         """After a successful sign-in from `places` ({kind: digest or prefix}): (the choice or
         None, the kinds whose place was not known, whether the account knew no place at all).
         One statement when the places are known and were seen within `PLACE_REFRESH`; then a
-        second records what is new or stale, and a third when a new place pushes its kind past
-        `keep` (the oldest go)."""
+        second records what is new or stale, and a third when a new place pushes its kind
+        `PRUNE_SLACK` past `keep` (then the oldest go, down to `keep`)."""
         with self.db.transaction() as s:
             row = s.execute(_AFTER_SIGNIN, {"user_id": user_id, **{k: places.get(k, "") for k in PLACE_KINDS}}).one()
             seen = {kind: (int(row[4 + 2 * i]), row[5 + 2 * i]) for i, kind in enumerate(PLACE_KINDS)}
@@ -293,23 +296,29 @@ class SqlNotificationPrefStore:
             stale = now - PLACE_REFRESH
             due = {k: v for k, v in places.items() if seen[k][1] is None or _aware(seen[k][1]) < stale}
             if due:
-                s.execute(self._upsert(user_id, due, now))
+                s.execute(self._upsert(), [{"user_id": user_id, "kind": kind, "place": place, "now": now}
+                                           for kind, place in sorted(due.items())])
             for kind in new:
-                if seen[kind][0] + 1 > keep:
+                # Pruned in batches: a kind may grow PRUNE_SLACK past `keep`, then goes back to it.
+                if seen[kind][0] + 1 > keep + PRUNE_SLACK:
                     s.execute(_PRUNE, {"user_id": user_id, "kind": kind, "keep": keep})
             prefs = _prefs(row) if row[0] is not None else None
             return prefs, new, first
 
-    def _upsert(self, user_id: int, places: dict[str, str], now: dt.datetime) -> Any:
-        """One INSERT ... ON CONFLICT for every place (SQLAlchemy caches its compiled form)."""
-        insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
-        base = insert(KnownPlaceRow).values([
-            {"user_id": user_id, "kind": kind, "place": place, "first_seen": now, "last_seen": now}
-            for kind, place in sorted(places.items())
-        ])
-        return base.on_conflict_do_update(
-            index_elements=["user_id", "kind", "place"], set_={"last_seen": base.excluded.last_seen},
-        )
+    def _upsert(self) -> Any:
+        """One INSERT ... ON CONFLICT, built once per dialect with bound parameters (so it is
+        compiled once), run for each place due."""
+        dialect = self.db.dialect
+        if dialect not in _UPSERT:
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            base = insert(KnownPlaceRow).values(
+                user_id=bindparam("user_id"), kind=bindparam("kind"), place=bindparam("place"),
+                first_seen=bindparam("now"), last_seen=bindparam("now"),
+            )
+            _UPSERT[dialect] = base.on_conflict_do_update(
+                index_elements=["user_id", "kind", "place"], set_={"last_seen": base.excluded.last_seen},
+            )
+        return _UPSERT[dialect]
 
     def places(self, user_id: int) -> list[tuple[str, str]]:
         """(kind, digest or prefix) of every place kept for the account."""

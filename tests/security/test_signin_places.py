@@ -10,6 +10,7 @@ import pytest
 from idp.security.center import SECURITY
 from idp.security.notifications import KEEP_PLACES
 from idp.security.notifications import network_of
+from idp.stores.security import PRUNE_SLACK
 from idp.stores.security import SqlNotificationPrefStore
 from idp.stores.tables_security import KnownPlaceRow
 from tests.conftest import AuthActions
@@ -176,21 +177,26 @@ def test_the_device_cookie_over_https_is_host_only_and_secure(client, auth, make
 
 
 def test_places_are_bounded_per_account_and_the_oldest_go(make_user, services, clock):
+    """Each kind keeps its KEEP_PLACES most recently seen places; the oldest go in one DELETE
+    once a kind is PRUNE_SLACK past the bound. A place seen again after a day counts as recent."""
     person, other = make_user(), make_user()
     store = SqlNotificationPrefStore(services.db)
     store.signed_in(other.id, {"device": "theirs", "network": "203.0.113.0/24"}, now=clock.now(), keep=KEEP_PLACES)
-    for i in range(KEEP_PLACES + 5):
+    for i in range(KEEP_PLACES + PRUNE_SLACK + 5):
         clock.advance(seconds=1)
+        if i == 30:
+            clock.advance(days=1)
+            store.signed_in(person.id, {"device": "d0"}, now=clock.now(), keep=KEEP_PLACES)  # seen again: recent
         store.signed_in(person.id, {"device": f"d{i}", "network": f"10.{i}.0.0/24"}, now=clock.now(), keep=KEEP_PLACES)
-        if i == KEEP_PLACES:
-            clock.advance(seconds=1)
-            store.signed_in(person.id, {"device": "d0"}, now=clock.now(), keep=KEEP_PLACES)  # seen again: kept
+        mine = [kind for user, kind, _place in _places(services) if user == person.id]
+        assert mine.count("device") <= KEEP_PLACES + PRUNE_SLACK
     mine = [(kind, place) for user, kind, place in _places(services) if user == person.id]
     devices = {place for kind, place in mine if kind == "device"}
     networks = {place for kind, place in mine if kind == "network"}
-    assert len(devices) == KEEP_PLACES and len(networks) == KEEP_PLACES
-    assert "d0" in devices and {"d1", "d2", "d3", "d4", "d5"}.isdisjoint(devices)
-    assert "10.0.0.0/24" not in networks and f"10.{KEEP_PLACES + 4}.0.0/24" in networks
+    # Pruned once, at the 61st, down to 50; four more since.
+    assert len(devices) == len(networks) == KEEP_PLACES + 4
+    assert "d0" in devices and {f"d{i}" for i in range(1, 12)}.isdisjoint(devices) and "d12" in devices
+    assert "10.10.0.0/24" not in networks and "10.11.0.0/24" in networks
     assert len([1 for user, *_ in _places(services) if user == other.id]) == 2  # others untouched
 
 
