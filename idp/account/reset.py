@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 from typing import Protocol
 
-from itsdangerous import BadData
-from itsdangerous import URLSafeSerializer
-
 from idp.account.passwords import Rules
 from idp.account.passwords import sso_refusal
 from idp.auth.service import PasswordPolicy
@@ -30,6 +27,7 @@ from idp.errors import ValidationError
 from idp.events import EventRecorder
 from idp.events import EventTag
 from idp.events import Product
+from idp.foundation.links import AccountLinks
 from idp.foundation.lockout import LockoutService
 from idp.foundation.ratelimit import RateLimiter
 from idp.foundation.sessions import SessionService
@@ -43,7 +41,6 @@ from idp.useragent import describe
 
 RESET_PATH = "/login/reset/"
 FORGOT_PATH = "/login/forgot"
-MAX_TOKEN = 300
 NOT_VALID = N_("This password reset link is not valid. Ask for a new one.")
 EXPIRED = N_("This password reset link has expired. Ask for a new one.")
 USED = N_("This password reset link has already been used, or your password was changed since it was sent. Ask for a new one if you need it.")  # noqa: E501
@@ -98,44 +95,20 @@ class PasswordResetService:
         self.wizard_url, self.unit = wizard_url, unit
         self._sleep: Callable[[float], None] = lambda seconds: time.sleep(seconds) if seconds > 0 else None
         self._key = derive(secret, Purpose.PASSWORD_RESET_LINK)
-        self._links = URLSafeSerializer(
-            self._key, signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256},
-        )
+        self._links = AccountLinks(self._key, "idp password reset link", clock, ttl)
 
     # -- the link ---------------------------------------------------------------------------
 
-    @staticmethod
-    def _salt(user_id: int, email: str) -> str:
-        return f"idp password reset link\x00{user_id}\x00{email.strip().lower()}"
 
     def _fingerprint(self, password_hash: str | None) -> str:
         return hmac.new(self._key, (password_hash or "no password").encode(), hashlib.sha256).hexdigest()[:32]
 
     def token_for(self, user: User) -> str:
-        expires = int(self.clock.now().timestamp()) + self.ttl
-        fingerprint = self._fingerprint(user.password_hash)
-        return f"{user.id}.{self._links.dumps([fingerprint, expires], salt=self._salt(user.id, user.email))}"
+        return self._links.make(user, self._fingerprint(user.password_hash))
 
     def link_for(self, user: User) -> str:
         return self.base_url + RESET_PATH + self.token_for(user)
 
-    def _verified(self, token: str) -> tuple[User, str, int] | None:
-        """(account, fingerprint, expiry) of a link we signed; None for anything else. The
-        signature is checked (in constant time) before any of the payload is believed."""
-        user_id, _, signed = token.partition(".")
-        if len(token) > MAX_TOKEN or not signed or not user_id.isdigit() or len(user_id) > 12:
-            return None
-        user = self.users.get(int(user_id))
-        if user is None:
-            return None
-        try:
-            payload: Any = self._links.loads(signed, salt=self._salt(user.id, user.email))
-        except BadData:
-            return None
-        if not (isinstance(payload, list) and len(payload) == 2 and type(payload[0]) is str
-                and type(payload[1]) is int):
-            return None
-        return user, payload[0], payload[1]
 
     def check(self, token: str) -> User:
         """The account this link may set a password for, or ResetLinkError: a link altered, for
@@ -143,7 +116,7 @@ class PasswordResetService:
         its expiry has expired; one whose password changed since (its own use included) is used.
         A disabled account, or one whose organisation now requires single sign-on, gets "not
         valid" too."""
-        verified = self._verified(token)
+        verified = self._links.read(token, self.users.get, str)
         if verified is None:
             raise ResetLinkError(NOT_VALID)
         user, fingerprint, expires = verified
@@ -238,7 +211,7 @@ class PasswordResetService:
     def _refused(self, token: str, ctx: RequestContext) -> None:
         # Only a genuine link (expired, used, or of an account that may no longer use it) is
         # recorded: a forged one names an account the forger chose.
-        verified = self._verified(token)
+        verified = self._links.read(token, self.users.get, str)
         if verified is not None:
             self.events.record_event(
                 EventTag.PASSWORD_RESET_LINK_REFUSED, ctx=ctx, user_id=verified[0].id, product=Product.SIGNIN

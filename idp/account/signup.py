@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 from typing import Protocol
 
-from itsdangerous import BadData
-from itsdangerous import URLSafeSerializer
-
 from idp.account.passwords import Rules
 from idp.account.passwords import sso_refusal
 from idp.account.profile import MAX_NAME
@@ -36,6 +33,7 @@ from idp.errors import ValidationError
 from idp.events import EventRecorder
 from idp.events import EventTag
 from idp.events import Product
+from idp.foundation.links import AccountLinks
 from idp.foundation.ratelimit import RateLimiter
 from idp.mail import MailService
 from idp.model import Event
@@ -48,7 +46,6 @@ from idp.standing import standing
 VERIFY_PATH = "/signup/verify/"
 LOGIN_PATH = "/login"
 FORGOT_PATH = "/login/forgot"
-MAX_TOKEN = 300
 # Accounts never confirmed are deleted this many link lifetimes after they signed up.
 PRUNE_AFTER_LINKS = 7
 NOT_VALID = N_("This activation link is not valid. Sign in with your e-mail address and password to get a new one.")
@@ -142,48 +139,24 @@ class SignupService:
         self.ttl, self.limits, self.unit = ttl, limits, unit
         self._sleep: Callable[[float], None] = lambda seconds: time.sleep(seconds) if seconds > 0 else None
         self._key = derive(secret, Purpose.SIGNUP_LINK)
-        self._links = URLSafeSerializer(
-            self._key, signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256},
-        )
+        self._links = AccountLinks(self._key, "idp sign-up link", clock, ttl)
 
     # -- the link ---------------------------------------------------------------------------
 
-    @staticmethod
-    def _salt(user_id: int, email: str) -> str:
-        return f"idp sign-up link\x00{user_id}\x00{email.strip().lower()}"
 
     def _fingerprint(self, user: User) -> str:
         state = f"{user.status.value}\x00{user.password_hash or 'no password'}"
         return hmac.new(self._key, state.encode(), hashlib.sha256).hexdigest()[:32]
 
     def token_for(self, user: User) -> str:
-        expires = int(self.clock.now().timestamp()) + self.ttl
-        signed = self._links.dumps([self._fingerprint(user), expires], salt=self._salt(user.id, user.email))
-        return f"{user.id}.{signed}"
+        return self._links.make(user, self._fingerprint(user))
 
-    def _verified(self, token: str) -> tuple[User, str, int] | None:
-        """(account, fingerprint, expiry) of a link we signed; None for anything else. The
-        signature is checked (in constant time) before any of the payload is believed."""
-        user_id, _, signed = token.partition(".")
-        if len(token) > MAX_TOKEN or not signed or not user_id.isdigit() or len(user_id) > 12:
-            return None
-        user = self.users.get(int(user_id))
-        if user is None:
-            return None
-        try:
-            payload: Any = self._links.loads(signed, salt=self._salt(user.id, user.email))
-        except BadData:
-            return None
-        if not (isinstance(payload, list) and len(payload) == 2 and type(payload[0]) is str
-                and type(payload[1]) is int):
-            return None
-        return user, payload[0], payload[1]
 
     def check(self, token: str) -> User:
         """The pending account this link activates, or ValidationError: altered, forged or of a
         deleted account is not valid; past its expiry, expired; of an account no longer in the
         state it was sent for (activated, replaced by a newer sign-up, disabled), used."""
-        verified = self._verified(token)
+        verified = self._links.read(token, self.users.get, str)
         if verified is None:
             raise ValidationError(NOT_VALID)
         user, fingerprint, expires = verified

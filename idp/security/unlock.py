@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from typing import Any
 from typing import Protocol
-
-from itsdangerous import BadData
-from itsdangerous import URLSafeSerializer
 
 from idp.clock import Clock
 from idp.crypto import Purpose
@@ -19,6 +14,7 @@ from idp.events import EventRecorder
 from idp.events import EventTag
 from idp.foundation.breached import BreachedPasswordCheck
 from idp.foundation.breached import refuse_breached
+from idp.foundation.links import AccountLinks
 from idp.foundation.lockout import LockoutService
 from idp.foundation.passwords import Passwords
 from idp.foundation.ratelimit import RateLimiter
@@ -27,7 +23,6 @@ from idp.model import User
 
 UNLOCK_PATH = "/unlock/"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-MAX_TOKEN = 300
 USED = N_("This unlock link has already been used, or the account is no longer locked.")
 
 
@@ -66,36 +61,13 @@ class UnlockService:
     ) -> None:
         self.users, self.accounts, self.passwords, self.lockout = users, accounts, passwords, lockout
         self.ratelimit, self.breached, self.events, self.clock = ratelimit, breached, events, clock
-        self._links = URLSafeSerializer(
-            derive(secret, Purpose.UNLOCK_LINK),
-            signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256},
-        )
+        self._links = AccountLinks(derive(secret, Purpose.UNLOCK_LINK), "idp unlock link", clock, ttl)
         self.base_url, self.ttl, self.ip_limit, self.ip_window = base_url, ttl, ip_limit, ip_window
 
-    @staticmethod
-    def _salt(user: User) -> str:
-        return f"idp unlock link\x00{user.id}\x00{user.email.strip().lower()}"
 
     def token_for(self, user: User, locked_at: dt.datetime) -> str:
-        expires = int(self.clock.now().timestamp()) + self.ttl
-        return f"{user.id}.{self._links.dumps([_micros(locked_at), expires], salt=self._salt(user))}"
+        return self._links.make(user, _micros(locked_at))
 
-    def _verified(self, token: str) -> tuple[User, int, int] | None:
-        """(account, lock time µs, expiry s) of a link we signed; None for anything else. The
-        signature is checked (in constant time) before any of the payload is believed."""
-        user_id, _, signed = token.partition(".")
-        if len(token) > MAX_TOKEN or not signed or not user_id.isdigit() or len(user_id) > 12:
-            return None
-        user = self.users.get(int(user_id))
-        if user is None:
-            return None
-        try:
-            payload: Any = self._links.loads(signed, salt=self._salt(user))
-        except BadData:
-            return None
-        if not (isinstance(payload, list) and len(payload) == 2 and all(type(v) is int for v in payload)):
-            return None
-        return user, payload[0], payload[1]
 
     def link_for(self, user: User, locked_at: dt.datetime) -> str:
         """The URL put in the account_locked mail (LockoutService calls this when it locks)."""
@@ -106,7 +78,7 @@ class UnlockService:
 
         A changed user id, lock time or expiry, a link for another account or an earlier
         e-mail address, and one signed with another key are all refused as not valid."""
-        verified = self._verified(token)
+        verified = self._links.read(token, self.users.get, int)
         if verified is None:
             raise UnlockLinkError(N_("This unlock link is not valid."))
         user, locked, expires = verified
@@ -150,6 +122,6 @@ class UnlockService:
     def _refused(self, token: str, ctx: RequestContext) -> None:
         # Only a genuine link (expired or used) is recorded: a forged one names an account the
         # forger chose, and must not write to that person's log.
-        verified = self._verified(token)
+        verified = self._links.read(token, self.users.get, int)
         if verified is not None:
             self.events.record_event(EventTag.UNLOCK_LINK_REFUSED, ctx=ctx, user_id=verified[0].id)
