@@ -19,6 +19,7 @@ Nothing here imports Flask, SQL or a capability: the types named below are for c
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import sys
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -139,6 +140,61 @@ UNLOCK_LINKS: Slot[Callable[[User, dt.datetime], str]] = Slot("unlock links")
 
 # Offered by idp.mfa; organisations that require a second factor send their members there.
 FACTOR_ENROLMENT: Slot[FactorEnrolment] = Slot("second-factor enrolment")
+
+
+class PartnerRight(enum.StrEnum):
+    """What a client organisation may grant a partner under limited access (full access is all
+    of them). The one list: docs/partners.md explains each."""
+
+    PRODUCTS = "products"  # the client's products: domains, hostings, their orders and renewals
+    BILLING = "billing"  # the prepaid balance, its ledger, orders and their payment (never payouts)
+    USERS = "users"  # the members list and invitations (never a member's own security settings)
+    ACTIVITY = "activity"  # the organisation's activity log
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """A partner person acting for a client organisation under a live partnership."""
+
+    partnership_id: int
+    partner_org_id: int
+    client_org_id: int
+    actor_id: int  # the partner person
+    full: bool
+    rights: frozenset[PartnerRight]
+
+    def allows(self, right: PartnerRight) -> bool:
+        return self.full or right in self.rights
+
+
+class DelegatedAccess(Protocol):
+    """May the person `user_id` act for the organisation `client_org_id` with `right` as a partner,
+    at `now`? The delegation when yes (pages set `flask.g.delegation` to it, which shows the
+    banner, and record the action in both organisations' logs), None when not. Read from SQL at
+    each call, so an ended partnership is refused on the next request on every host."""
+
+    def __call__(self, user_id: int, client_org_id: int, right: PartnerRight,
+                 now: dt.datetime) -> Delegation | None: ...
+
+
+@dataclass(frozen=True)
+class ClientTerms:
+    """The partnership a client organisation is managed under, as orders are settled with it."""
+
+    partner_org_id: int
+    full: bool
+    payer_is_partner: bool  # the partnership uses the partner's payment means
+    rights: frozenset[PartnerRight]
+
+    def manages(self, product_code: str) -> bool:
+        """Does the partner manage this product of the client (full access, or the products right)?"""
+        return self.full or PartnerRight.PRODUCTS in self.rights
+
+
+# Offered by idp.partners: delegated access to a client (money and product pages read it), and
+# the terms a client is managed under at `now` (orders read it to settle discount or cashback).
+DELEGATED_ACCESS: Slot[DelegatedAccess] = Slot("partner delegated access")
+PARTNERSHIP_TERMS: Slot[Callable[[int, dt.datetime], ClientTerms | None]] = Slot("partnership terms")
 
 # An event subscriber and the tags it wants (None: every event).
 Subscription = tuple["Subscriber", "Iterable[EventTag] | None"]
