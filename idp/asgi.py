@@ -29,6 +29,8 @@ from flask import Flask
 from idp import logs
 from idp import metrics
 from idp.errors import StoreUnavailableError
+from idp.events import answering
+from idp.events import run_later
 from idp.oidc.fastlane import PUBLIC
 from idp.oidc.fastlane import ROUTES
 from idp.oidc.fastlane import FastLane
@@ -213,6 +215,10 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool]:
             return b"".join(chunks), False
 
 
+# A WSGI answer, buffered: status, headers, body.
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
 class WsgiBridge:
     """The Flask application behind the event loop: the body is read whole (Flask refuses more
     than `max_body` bytes anyway), the WSGI call runs in a thread of the pool, and the buffered
@@ -239,11 +245,26 @@ class WsgiBridge:
             return
         environ = wsgi_environ(scope, b"".join(chunks))
         context = contextvars.copy_context()
-        status, headers, payload = await asyncio.get_running_loop().run_in_executor(
-            self.pool, context.run, self._call, environ)
+        later: list[Callable[[], None]] = []
+        loop = asyncio.get_running_loop()
+        status, headers, payload = await loop.run_in_executor(self.pool, context.run, self._call, environ, later)
         await _send(send, status, headers, b"" if scope["method"] == "HEAD" else payload)
+        if later:
+            # The notifications of the events the request recorded (their mails, the sign-in
+            # places), once the response is out: nobody waits for them (idp.events.after_answer).
+            # Awaited, so that a worker that stops finishes them first.
+            await loop.run_in_executor(self.pool, context.run, run_later, later)
 
-    def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    def _call(self, environ: dict[str, Any], later: list[Callable[[], None]]) -> Answer:
+        with answering() as queued:
+            answer = self._respond(environ)
+        if answer[0] < 500:
+            # A request that failed (a store away: 503) may have rolled back the events whose
+            # notifications were queued: they are not sent.
+            later.extend(queued)
+        return answer
+
+    def _respond(self, environ: dict[str, Any]) -> Answer:
         started: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:

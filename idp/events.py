@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import logging
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from typing import Protocol
 
@@ -143,6 +147,36 @@ class EventStore(Protocol):
 
 Subscriber = Callable[[Event], None]
 
+# Work for after the answer: while the ASGI bridge runs a request (`answering`), subscribers
+# marked `after_answer` are queued here, and the bridge runs them once the response is sent.
+_LATER: ContextVar[list[Callable[[], None]] | None] = ContextVar("idp_after_answer", default=None)
+
+
+def after_answer(subscriber: Callable[..., None]) -> Callable[..., None]:
+    """Mark a subscriber whose work nobody waits for (a notification: its mail, the places it
+    records), so that under the ASGI bridge it runs once the response has been sent instead of
+    before it. Elsewhere (the test client, `idp serve`, commands) it runs at once, as any other."""
+    subscriber.after_answer = True  # type: ignore[attr-defined]
+    return subscriber
+
+
+@contextmanager
+def answering() -> Iterator[list[Callable[[], None]]]:
+    """Queue the `after_answer` subscribers of the events recorded inside; the caller runs the
+    queued calls (`run_later`) after sending the response."""
+    later: list[Callable[[], None]] = []
+    token = _LATER.set(later)
+    try:
+        yield later
+    finally:
+        _LATER.reset(token)
+
+
+def run_later(later: list[Callable[[], None]]) -> None:
+    """Run what `answering` queued, in order; a failure is logged and the rest still runs."""
+    for call in later:
+        call()
+
 
 class EventRecorder:
     """Writes the event first, then calls each subscriber; a failing subscriber is logged and
@@ -154,7 +188,8 @@ class EventRecorder:
         self._subscribers: list[tuple[Subscriber, frozenset[str] | None]] = []
 
     def subscribe(self, subscriber: Subscriber, tags: Iterable[EventTag] | None = None) -> None:
-        """Call `subscriber` with every recorded event, or only with those of `tags`."""
+        """Call `subscriber` with every recorded event, or only with those of `tags` (after the
+        answer when it is marked `after_answer`)."""
         self._subscribers.append((subscriber, frozenset(map(str, tags)) if tags is not None else None))
 
     def wants(self, tag: str) -> bool:
@@ -208,10 +243,18 @@ class EventRecorder:
     def notify(self, event: Event) -> None:
         """Log a stored event and call the subscribers that listen to its tag."""
         log.info("event", extra={"event_tag": event.tag, "user_id": event.user_id, "product": event.product})
+        later = _LATER.get()
         for subscriber, tags in self._subscribers:
             if tags is not None and event.tag not in tags:
                 continue
-            try:
-                subscriber(event)
-            except Exception:
-                log.exception("event subscriber failed", extra={"event_tag": event.tag})
+            if later is not None and getattr(subscriber, "after_answer", False):
+                later.append(functools.partial(self._call, subscriber, event))
+            else:
+                self._call(subscriber, event)
+
+    @staticmethod
+    def _call(subscriber: Subscriber, event: Event) -> None:
+        try:
+            subscriber(event)
+        except Exception:
+            log.exception("event subscriber failed", extra={"event_tag": event.tag})

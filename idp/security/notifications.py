@@ -16,6 +16,7 @@ from idp.errors import N_
 from idp.errors import ValidationError
 from idp.events import EventRecorder
 from idp.events import EventTag
+from idp.events import after_answer
 from idp.mail import MailService
 from idp.model import Event
 from idp.model import RequestContext
@@ -139,8 +140,10 @@ class NotificationService:
         )
         return prefs
 
+    @after_answer
     def on_event(self, event: Event) -> None:
-        """Event subscriber: mail the owner about a sign-in, as they chose."""
+        """Event subscriber: mail the owner about a sign-in, as they chose. After the answer
+        (idp.events.after_answer): the sign-in does not wait for its places or its mail."""
         if event.tag not in self.EVENT_TAGS:
             return
         if event.user_id is None:

@@ -9,6 +9,7 @@ from idp.model import Role
 from tests.conftest import outbox
 from tests.e2e.conftest import new_page
 from tests.e2e.conftest import sign_in
+from tests.production.servers import wait_until
 
 
 def test_ending_another_session_signs_that_browser_out(browser, live_server, make_user, services):
@@ -71,7 +72,10 @@ def test_the_compromised_password_wizard(page, make_user, services):
 
 
 def _mail(services, to: str, subject: str) -> dict:
-    [message] = [m for m in outbox(services) if m["to"] == to and subject in m["subject"]]
+    # Sign-in notifications are written once the response is sent (idp.events.after_answer).
+    found = wait_until(lambda: [m for m in outbox(services) if m["to"] == to and subject in m["subject"]],
+                       timeout=5, what=f"the mail {subject!r}")
+    [message] = found
     return message
 
 

@@ -444,9 +444,13 @@ def test_smtp_down_keeps_serving_and_delivers_the_queued_mail_exactly_once(produ
     results = bounded_load(stack, caller, EVERY_PROBE, rounds=2, cap=60)
     assert_outage_answers(results, set())  # SMTP is no store any request needs
 
+    def signins() -> list[dict[str, Any]]:
+        return [r for i, r in _outbox(stack).items()
+                if i > queued_before and r["subject"] == "New sign-in to your Identity account"]
+
+    # The sign-in above and those of the load (each mail is queued once its response is sent).
+    servers.wait_until(lambda: len(signins()) >= 2, timeout=5, what="the sign-ins' mails queued")
     queued = {i: r for i, r in _outbox(stack).items() if i > queued_before}
-    signins = [r for r in queued.values() if r["subject"] == "New sign-in to your Identity account"]
-    assert len(signins) >= 2, queued  # the sign-in above and those of the load
     assert all(r["to_addr"] == stack.email for r in queued.values())
     # The workers tried, failed, and keep every message for a later attempt.
     servers.wait_until(
