@@ -63,6 +63,14 @@ class RateLimitedError(IdpError):
         self.retry_after = retry_after
 
 
+class UpstreamError(IdpError):
+    """An outside service (a registrar ...) did not answer, or not as agreed: nothing was done
+    on our side. The message names the service and what went wrong, never a secret."""
+
+    status = 502
+    code = "upstream_error"
+
+
 class StoreUnavailableError(IdpError):
     """Redis or the database does not answer; sign-in fails closed."""
 

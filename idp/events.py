@@ -130,6 +130,12 @@ class EventTag(enum.StrEnum):
     FED_CONNECTION_DISABLED = "federation:connection:disabled"
     FED_CONNECTION_TESTED = "federation:connection:tested"
 
+    # -- domain transfers (idp.domains); product = "domains" ----------------------------
+    DOMAIN_TRANSFER_REQUESTED = "domains:transfer:requested"
+    DOMAIN_TRANSFER_FAILED = "domains:transfer:failed"
+    DOMAIN_TRANSFER_RELAUNCHED = "domains:transfer:relaunched"
+    DOMAIN_TRANSFER_COMPLETED = "domains:transfer:completed"
+
 
 class Product(enum.StrEnum):
     """Where an action happened; applications use their client id instead."""
@@ -139,6 +145,7 @@ class Product(enum.StrEnum):
     KAUTH = "kauth"
     API = "api"
     ADMIN = "admin"
+    DOMAINS = "domains"
 
 
 class EventStore(Protocol):

@@ -122,6 +122,10 @@ ACTION_LABELS: dict[str, str] = {
     EventTag.FED_CONNECTION_SAVED: N_("Single sign-on connection saved"),
     EventTag.FED_CONNECTION_DISABLED: N_("Single sign-on connection disabled"),
     EventTag.FED_CONNECTION_TESTED: N_("Single sign-on connection tested"),
+    EventTag.DOMAIN_TRANSFER_REQUESTED: N_("Domain transfer requested"),
+    EventTag.DOMAIN_TRANSFER_FAILED: N_("Domain transfer failed"),
+    EventTag.DOMAIN_TRANSFER_RELAUNCHED: N_("Domain transfer relaunched"),
+    EventTag.DOMAIN_TRANSFER_COMPLETED: N_("Domain transfer completed"),
 }
 
 PRODUCT_LABELS: dict[str, str] = {
@@ -130,6 +134,7 @@ PRODUCT_LABELS: dict[str, str] = {
     "kauth": N_("kAuth"),
     "api": N_("API"),
     "admin": N_("Administration"),
+    "domains": N_("Domains"),
 }
 
 

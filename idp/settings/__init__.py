@@ -8,6 +8,7 @@ from idp.settings.capabilities import FederationSettings
 from idp.settings.capabilities import KauthSettings
 from idp.settings.capabilities import MfaSettings
 from idp.settings.capabilities import OidcSettings
+from idp.settings.domains import DomainSettings
 from idp.settings.foundation import Addresses
 from idp.settings.foundation import DatabaseSettings
 from idp.settings.foundation import LockoutSettings
@@ -33,6 +34,7 @@ __all__ = [
     "ENV_PREFIX",
     "Addresses",
     "DatabaseSettings",
+    "DomainSettings",
     "FederationSettings",
     "KauthSettings",
     "LockoutSettings",

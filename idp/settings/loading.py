@@ -20,6 +20,7 @@ from idp.settings.capabilities import FederationSettings
 from idp.settings.capabilities import KauthSettings
 from idp.settings.capabilities import MfaSettings
 from idp.settings.capabilities import OidcSettings
+from idp.settings.domains import DomainSettings
 from idp.settings.foundation import DatabaseSettings
 from idp.settings.foundation import LockoutSettings
 from idp.settings.foundation import LogSettings
@@ -74,6 +75,7 @@ class Settings(BaseSettings):
     oidc: OidcSettings = OidcSettings()
     kauth: KauthSettings = KauthSettings()
     federation: FederationSettings = FederationSettings()
+    domains: DomainSettings = DomainSettings()
     pricing: PricingSettings = PricingSettings()
 
     @classmethod

@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 
 from idp.account.signup import VERIFY_PATH
 from idp.account.signup import SignupRequest
+from idp.domains import DOMAINS
+from idp.domains.model import Reason
 from idp.federation import FEDERATION
 from idp.federation.connections import ConnectionInput
 from idp.kauth import KAUTH
@@ -94,7 +96,24 @@ def _organisation(services: Any, admin: Any, member: Any) -> dict[str, Any]:
         user_id=admin.id, connection_id=connection.id, namespace=f"entra:{TENANT}",
         subject="oid-audit-0001", label="ada.lovelace@acme.example", now=services.clock.now(),
     )
-    return {"org": ORG, "connection": connection.id, "invitation": _invitation(services, admin)}
+    return {"org": ORG, "connection": connection.id, "invitation": _invitation(services, admin),
+            "domain_link": _failed_transfer(services, admin)}
+
+
+def _failed_transfer(services: Any, admin: Any) -> str:
+    """Two transfers of the organisation, one failed (its red band, and the link in its mail);
+    returns the path of the relaunch link."""
+    from tests.conftest import outbox
+
+    domains = services.get(DOMAINS)
+    acting = domains.access(admin, ORG)
+    domains.request(acting, "acme-shop.ch", "Xy7-auth-Code", CTX)
+    domains.request(acting, "bücher-acme.ch", "Zq8-auth-Code", CTX)
+    domains.reports.fail("xn--bcher-acme-9db.ch", Reason.WRONG_AUTH_CODE, "EPP 2202: invalid authorization info",
+                         source="registrar", ctx=CTX)
+    [mail] = [m for m in outbox(services) if m["to"] == admin.email and "/domains/relaunch/" in (m["body"] or "")]
+    link = next(word for word in mail["body"].split() if "/domains/relaunch/" in word)
+    return link.removeprefix(services.settings.server.base_url)
 
 
 def _invitation(services: Any, admin: Any) -> str:
