@@ -61,10 +61,23 @@ TARGET_RULES = (
     "Change role, remove and hand over act on another member, never on oneself: one leaves instead.",
     "The last legal representative can neither leave nor be removed nor demoted: they hand over "
     "first (or delete the organisation).",
-    "Hand over goes to a member of the organisation; the giver becomes an administrator.",
+    "Hand over goes to a member of the organisation who is not a legal representative yet; the giver "
+    "becomes an administrator.",
 )
 
 ROLE_NAMES = {LR: N_("Legal representative"), ADMIN: N_("Administrator"), COLLABORATOR: N_("Collaborator")}
+# A role inside a sentence: lower case, with its article, and French elides "que" before a vowel
+# ("en tant qu'administrateur"), so each role has its whole sentence and each language its grammar.
+INVITED_AS = {
+    LR: N_("%(inviter)s invites you to join %(org)s as a legal representative."),
+    ADMIN: N_("%(inviter)s invites you to join %(org)s as an administrator."),
+    COLLABORATOR: N_("%(inviter)s invites you to join %(org)s as a collaborator."),
+}
+INVITATION_FOR = {
+    LR: N_("This invitation is for %(email)s, as a legal representative."),
+    ADMIN: N_("This invitation is for %(email)s, as an administrator."),
+    COLLABORATOR: N_("This invitation is for %(email)s, as a collaborator."),
+}
 
 
 class OrgForbiddenError(IdpError):
@@ -98,6 +111,8 @@ def may(actor: Membership | None, act: OrgAct, target: Target | None = None) -> 
     if aimed is None:
         return act is OrgAct.INVITE
     if aimed.org_id != actor.org_id or aimed.user_id == actor.user_id:
+        return False
+    if act is OrgAct.HAND_OVER and aimed.role is LR:
         return False
     if act in (OrgAct.CHANGE_ROLE, OrgAct.REMOVE) and aimed.role is LR:
         if actor.role is not LR:

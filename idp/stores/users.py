@@ -1,4 +1,4 @@
-"""Users, organisations and memberships in SQL."""
+"""Users in SQL (organisations and their members: idp.stores.orgs)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,9 @@ from sqlalchemy.exc import IntegrityError
 
 from idp.errors import ConflictError
 from idp.errors import NotFoundError
-from idp.model import Membership
-from idp.model import Organisation
-from idp.model import Role
 from idp.model import User
 from idp.model import UserStatus
 from idp.stores.db import Database
-from idp.stores.models import MembershipRow
-from idp.stores.models import OrganisationRow
 from idp.stores.models import UserRow
 
 
@@ -47,12 +42,6 @@ def _user(row: UserRow) -> User:
         family_name=row.family_name,
         avatar_version=row.avatar_version,
         phone_number=row.phone_number,
-    )
-
-
-def _org(row: OrganisationRow) -> Organisation:
-    return Organisation(
-        id=row.id, slug=row.slug, name=row.name, created_at=row.created_at, require_factor=bool(row.require_factor)
     )
 
 
@@ -244,53 +233,3 @@ class SqlUserStore:
                 .values(locked_at=None, updated_at=now)
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-class SqlOrgStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def create(self, *, slug: str, name: str, now: dt.datetime) -> Organisation:
-        row = OrganisationRow(slug=slug, name=name, created_at=now)
-        try:
-            with self.db.transaction() as s:
-                s.add(row)
-                s.flush()
-                return _org(row)
-        except IntegrityError as exc:
-            raise ConflictError(f"an organisation named {slug!r} already exists") from exc
-
-    def by_slug(self, slug: str) -> Organisation | None:
-        with self.db.transaction() as s:
-            row = s.scalar(select(OrganisationRow).where(OrganisationRow.slug == slug))
-            return _org(row) if row else None
-
-    def all(self) -> list[Organisation]:
-        with self.db.transaction() as s:
-            return [_org(r) for r in s.scalars(select(OrganisationRow).order_by(OrganisationRow.slug))]
-
-    def set_membership(self, *, user_id: int, org_id: int, role: Role, now: dt.datetime) -> Membership:
-        with self.db.transaction() as s:
-            row = s.get(MembershipRow, (user_id, org_id))
-            if row is None:
-                s.add(MembershipRow(user_id=user_id, org_id=org_id, role=role.value, created_at=now))
-            else:
-                row.role = role.value
-        return Membership(user_id=user_id, org_id=org_id, role=role)
-
-    def roles_in(self, org_id: int) -> list[Role]:
-        """The role of each member of the organisation."""
-        with self.db.transaction() as s:
-            return [Role(r) for r in s.scalars(select(MembershipRow.role).where(MembershipRow.org_id == org_id))]
-
-    def memberships_of(self, user_id: int) -> list[Membership]:
-        with self.db.transaction() as s:
-            rows = s.execute(
-                select(MembershipRow, OrganisationRow)
-                .join(OrganisationRow, OrganisationRow.id == MembershipRow.org_id)
-                .where(MembershipRow.user_id == user_id)
-                .order_by(OrganisationRow.name)
-            )
-            return [
-                Membership(m.user_id, m.org_id, Role(m.role), o.slug, o.name) for m, o in rows
-            ]
