@@ -185,7 +185,8 @@ class SqlOrganisationStore:
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def hand_over(self, org_id: int, *, giver: int, receiver: int, receiver_was: Role) -> bool:
-        """The receiver becomes legal representative and the giver administrator, both or neither."""
+        """The receiver becomes legal representative and the giver administrator, both or neither:
+        False (nothing changed) when the receiver's role is no longer `receiver_was`."""
         with self.db.transaction() as s:
             first = s.execute(
                 update(MembershipRow)
@@ -193,14 +194,14 @@ class SqlOrganisationStore:
                        MembershipRow.role == receiver_was.value)
                 .values(role=Role.LEGAL_REPRESENTATIVE.value)
             )
+            if not first.rowcount:  # type: ignore[attr-defined]
+                return False  # before the giver's change: a refused hand-over demotes nobody
             second = s.execute(
                 update(MembershipRow)
                 .where(MembershipRow.user_id == giver, MembershipRow.org_id == org_id,
                        MembershipRow.role == Role.LEGAL_REPRESENTATIVE.value)
                 .values(role=Role.ADMIN.value)
             )
-            if not first.rowcount:  # type: ignore[attr-defined]
-                return False
             if not second.rowcount:  # type: ignore[attr-defined]
                 # Raised to roll the first change back: the giver is no longer a legal representative.
                 raise ConflictError("the giver is no longer a legal representative")
