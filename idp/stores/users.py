@@ -42,6 +42,7 @@ def _user(row: UserRow) -> User:
         family_name=row.family_name,
         avatar_version=row.avatar_version,
         phone_number=row.phone_number,
+        email_verified_at=row.email_verified_at,
     )
 
 
@@ -68,6 +69,7 @@ class SqlUserStore:
         status: UserStatus = UserStatus.ACTIVE,
         given_name: str | None = None,
         family_name: str | None = None,
+        email_verified: bool = False,
     ) -> User:
         row = UserRow(
             subject=secrets.token_urlsafe(24),
@@ -81,6 +83,7 @@ class SqlUserStore:
             locale=locale,
             lockout_threshold=lockout_threshold,
             password_changed_at=now if password_hash else None,
+            email_verified_at=now if email_verified else None,
             created_at=now,
             updated_at=now,
         )
@@ -174,7 +177,7 @@ class SqlUserStore:
                 update(UserRow)
                 .where(UserRow.id == user_id, UserRow.status == UserStatus.PENDING.value, same)
                 # The owner proved the address and the password: failed attempts before do not stand.
-                .values(status=UserStatus.ACTIVE.value, locked_at=None, updated_at=now)
+                .values(status=UserStatus.ACTIVE.value, locked_at=None, email_verified_at=now, updated_at=now)
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -193,10 +196,12 @@ class SqlUserStore:
     def set_timezone(self, user_id: int, timezone: str | None, now: dt.datetime) -> User:
         return self._update(user_id, now, timezone=timezone)
 
-    def set_email(self, user_id: int, email: str, now: dt.datetime) -> User:
-        """A new login e-mail; ConflictError when another account has it (any case)."""
+    def set_email(self, user_id: int, email: str, now: dt.datetime, *, verified: bool = False) -> User:
+        """A new login e-mail, proven by a link sent to it when `verified`; ConflictError when
+        another account has it (any case)."""
         try:
-            return self._update(user_id, now, email=email.strip(), email_key=email_key(email))
+            return self._update(user_id, now, email=email.strip(), email_key=email_key(email),
+                                email_verified_at=now if verified else None)
         except IntegrityError as exc:
             raise ConflictError("an account with this e-mail already exists") from exc
 

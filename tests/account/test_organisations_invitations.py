@@ -64,6 +64,7 @@ def test_a_new_person_signs_up_through_the_link(client, auth, acme, services):
     assert response.status_code == 302, response.get_data(as_text=True)
     user = services.users.by_email("new@example.com")
     assert user is not None and user.status.value == "active"
+    assert user.email_verified_at is not None  # the invitation's link was opened from that mailbox
     assert services.users.by_email("evil@example.com") is None
     assert [m.org_slug for m in services.organisations.mine(user)] == ["acme"]
     [signed_up] = events(services, "account:user:signed_up")
