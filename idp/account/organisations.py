@@ -68,7 +68,7 @@ class Member:
     user: User
     role: Role
     has_factor: bool | None  # None: the viewer may not see it
-    # The roles the viewer may give this member (the current one first), empty when none other.
+    # The roles the viewer may give this member, its current one among them; empty when none other.
     roles: tuple[Role, ...] = ()
     removable: bool = False
     hand_over: bool = False
@@ -101,7 +101,7 @@ def _row(me: Membership, target: Membership, count: int, user: User, has_factor:
     others = [r for r in Role if r is not target.role and may(me, OrgAct.CHANGE_ROLE, Target(target, r, count))]
     return Member(
         user, target.role, has_factor,
-        roles=(target.role, *others) if others else (),
+        roles=tuple(r for r in Role if r is target.role or r in others) if others else (),
         removable=may(me, OrgAct.REMOVE, Target(target, None, count)),
         hand_over=may(me, OrgAct.HAND_OVER, Target(target, LR, count)),
     )
