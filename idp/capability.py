@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from idp.model import User
     from idp.web.nav import FactorSection
     from idp.web.nav import NavEntry
+    from idp.web.nav import OrgPage
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -242,6 +243,8 @@ class Capability(Generic[S]):
     erase_account: Callable[[S], Iterable[AccountEraser]] = _none
     # The account home and top navigation; second factors listed on /mfa; security-review lines.
     nav: Callable[[S], Iterable[NavEntry]] = _none
+    # Pages about one organisation, linked from its page (`/orgs/<slug>`) to the roles that may.
+    org_pages: Callable[[S], Iterable[OrgPage]] = _none
     factor_sections: Callable[[S], Iterable[FactorSection]] = _none
     review: Callable[[S], Iterable[ReviewItem]] = _none
     subscribers: Callable[[S], Iterable[Subscription]] = _none
@@ -277,6 +280,7 @@ class Capability(Generic[S]):
         container.sessions.on_end.extend(self.session_ended(services))
         container.erasers.extend(self.erase_account(services))
         container.nav.extend(self.nav(services))
+        container.org_pages.extend(self.org_pages(services))
         container.factor_sections.extend(self.factor_sections(services))
         container.review.extend(self.review(services))
         for handler, tags in self.subscribers(services):

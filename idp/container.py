@@ -77,10 +77,10 @@ from idp.stores.orgs import SqlOrganisationStore
 from idp.stores.phones import RedisPhoneCodes
 from idp.stores.phones import SqlPhoneStore
 from idp.stores.sessions import RedisSessionStore
-from idp.stores.users import SqlOrgStore
 from idp.stores.users import SqlUserStore
 from idp.web.nav import FactorSection
 from idp.web.nav import NavEntry
+from idp.web.nav import OrgPage
 
 PACKAGE = Path(__file__).parent
 T = TypeVar("T")
@@ -132,6 +132,8 @@ class Container:
     # Pages of signed-in people: the account home lists them, the top navigation shows those
     # marked `top` (ordered by `order`).
     nav: list[NavEntry] = field(default_factory=list)
+    # Pages about one organisation that capabilities serve, linked from the organisation's page.
+    org_pages: list[OrgPage] = field(default_factory=list)
     # Second factors of other capabilities, listed on the two-step verification page.
     factor_sections: list[FactorSection] = field(default_factory=list)
     # Consulted after the e-mail is typed: the URL to send the browser to instead of the
@@ -179,6 +181,7 @@ class Container:
         if links is not None:
             self.lockout.offer_unlock_links(links)
         self.nav.sort(key=lambda entry: entry.order)
+        self.org_pages.sort(key=lambda page: page.order)
 
     @classmethod
     def build(
@@ -190,7 +193,7 @@ class Container:
         db = Database(settings.database_url, echo=settings.database.echo)
         client = redis_store.connect(settings.redis)
         keys = redis_store.Keys(settings.redis.key_prefix)
-        users, orgs = SqlUserStore(db), SqlOrgStore(db)
+        users, orgs = SqlUserStore(db), SqlOrganisationStore(db)
         outbox_store = SqlOutboxStore(db)
         events = EventRecorder(SqlEventStore(db), clock)
         events.subscribe(metrics.on_event, metrics.EVENT_TAGS)
@@ -241,7 +244,7 @@ class Container:
             phones=_phones(settings, db, client, keys, ratelimit, events, clock),
             secrets=SecretBox(_encryption_keys(settings)),
         )
-        _account_pages(container)
+        _account_pages(container, orgs)
         container.deletion = DeletionService(
             users=users, orgs=orgs, events=events, log=SqlEventStore(db), sessions=sessions, mail=mail,
             clock=clock, erasers=container.erasers, unit=db.unit,
@@ -283,7 +286,7 @@ def _phones(
     )
 
 
-def _account_pages(c: Container) -> None:
+def _account_pages(c: Container, orgs: SqlOrganisationStore) -> None:
     """The account's own pages beyond the profile's services: the password (change or set it,
     reset a forgotten one by e-mail), the login e-mail's change, and their nav entries."""
     settings, rl = c.settings, c.settings.ratelimit
@@ -321,7 +324,6 @@ def _account_pages(c: Container) -> None:
         limits=SignupLimits(per_ip=up.per_ip, per_address=up.per_address, window=up.window,
                             threshold=settings.lockout.default_threshold),
     )
-    orgs = SqlOrganisationStore(c.db)
     c.organisations = OrganisationService(
         orgs=orgs, factors=c.factors, events=c.events, clock=c.clock,
         enrolment=lambda: c.find(FACTOR_ENROLMENT),
@@ -332,7 +334,8 @@ def _account_pages(c: Container) -> None:
         base_url=settings.server.base_url, ttl=settings.security.org_invitation_ttl, unit=c.db.unit,
     )
     c.nav.append(NavEntry(N_("Organisations"), "orgs.index", order=60, sections=("orgs", "org_invitations"),
-                          description=N_("The organisations you belong to, their members and invitations.")))
+                          description=N_("The organisations you belong to: their members and invitations, and for "
+                                         "their administrators locked accounts, activity and single sign-on.")))
     # An unconfirmed account that signs in with its right password gets its link again.
     c.events.subscribe(c.signup.on_signin_failed, [EventTag.SIGNIN_FAILED])
     c.nav.append(NavEntry(

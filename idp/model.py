@@ -45,6 +45,9 @@ class User:
     avatar_version: int | None = None
     # The number applications get (OpenID phone_number): the first confirmed one, else None.
     phone_number: str | None = None
+    # When the login e-mail was proven by a link sent to it (sign-up, invitation, e-mail change);
+    # None: set by an operator or a directory, never proven here (OpenID email_verified false).
+    email_verified_at: dt.datetime | None = None
 
     @property
     def is_active(self) -> bool:

@@ -27,17 +27,10 @@ def _page(form: DeleteAccountForm | None = None, blocks: list[Block] | None = No
     user = current_user.user
     if blocks is None:
         blocks = container.deletion.blocks(user)
-    links = {name: name in _endpoints() for name in ("org_security.index",)}
     return render_template(
         "account/delete.html", user=user, form=form or DeleteAccountForm(formdata=None), blocks=blocks,
-        goes=container.deletion.what_goes(), links=links,
+        goes=container.deletion.what_goes(),
     )
-
-
-def _endpoints() -> set[str]:
-    from flask import current_app
-
-    return set(current_app.view_functions)
 
 
 @bp.get("/profile/delete")

@@ -41,7 +41,7 @@ TAKEN = N_("Another account uses this address now, so it cannot become yours.")
 class EmailStore(Protocol):
     def get(self, user_id: int) -> User | None: ...
     def by_email(self, email: str) -> User | None: ...
-    def set_email(self, user_id: int, email: str, now: dt.datetime) -> User: ...
+    def set_email(self, user_id: int, email: str, now: dt.datetime, *, verified: bool = False) -> User: ...
 
 
 def _key_of(email: str) -> str:
@@ -124,7 +124,8 @@ class EmailChangeService:
             raise ValidationError(MANAGED)
         old = user.email
         try:
-            changed = self.users.set_email(user.id, email, self.clock.now())
+            # The link was opened from the new address's mailbox: it is proven.
+            changed = self.users.set_email(user.id, email, self.clock.now(), verified=True)
         except ConflictError as exc:
             raise ValidationError(TAKEN) from exc
         self.events.record_event(EventTag.EMAIL_CHANGED, ctx=ctx, user_id=user.id)

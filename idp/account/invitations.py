@@ -18,7 +18,7 @@ from typing import Protocol
 from itsdangerous import BadData
 from itsdangerous import URLSafeSerializer
 
-from idp.account.org_rules import ROLE_NAMES
+from idp.account.org_rules import INVITED_AS
 from idp.account.org_rules import OrgAct
 from idp.account.org_rules import Target
 from idp.account.org_rules import require
@@ -140,7 +140,7 @@ class InvitationService:
         locale = existing.locale if existing is not None else actor.locale
         self.mail.queue(
             email, "org_invitation", locale=locale, timezone=existing.timezone if existing else actor.timezone,
-            org_name=org.name, inviter=actor.display_name, role=ROLE_NAMES[role],
+            org_name=org.name, inviter=actor.display_name, invited_as=INVITED_AS[role],
             link=f"{self.base_url}{ACCEPT_PATH}{token}", days=max(1, self.ttl // 86400),
         )
         self._record(EventTag.ORG_MEMBER_INVITED, ctx, org, actor.id, existing.id if existing else None,

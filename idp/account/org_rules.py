@@ -27,6 +27,7 @@ class OrgAct(enum.StrEnum):
     MANAGE_SSO = "manage_sso"
     SEE_ACTIVITY = "see_activity"
     SEE_FACTORS = "see_factors"
+    MANAGE_PRODUCTS = "manage_products"  # the organisation's products: domains, hostings
     REQUIRE_FACTOR = "require_factor"
     HAND_OVER = "hand_over"
     DELETE_ORG = "delete_org"
@@ -48,6 +49,7 @@ TABLE: Mapping[OrgAct, frozenset[Role]] = {
     OrgAct.MANAGE_SSO: _MANAGERS,
     OrgAct.SEE_ACTIVITY: _MANAGERS,
     OrgAct.SEE_FACTORS: _MANAGERS,
+    OrgAct.MANAGE_PRODUCTS: _MANAGERS,
     OrgAct.REQUIRE_FACTOR: _LR,
     OrgAct.HAND_OVER: _LR,
     OrgAct.DELETE_ORG: _LR,
@@ -61,10 +63,23 @@ TARGET_RULES = (
     "Change role, remove and hand over act on another member, never on oneself: one leaves instead.",
     "The last legal representative can neither leave nor be removed nor demoted: they hand over "
     "first (or delete the organisation).",
-    "Hand over goes to a member of the organisation; the giver becomes an administrator.",
+    "Hand over goes to a member of the organisation who is not a legal representative yet; the giver "
+    "becomes an administrator.",
 )
 
 ROLE_NAMES = {LR: N_("Legal representative"), ADMIN: N_("Administrator"), COLLABORATOR: N_("Collaborator")}
+# A role inside a sentence: lower case, with its article, and French elides "que" before a vowel
+# ("en tant qu'administrateur"), so each role has its whole sentence and each language its grammar.
+INVITED_AS = {
+    LR: N_("%(inviter)s invites you to join %(org)s as a legal representative."),
+    ADMIN: N_("%(inviter)s invites you to join %(org)s as an administrator."),
+    COLLABORATOR: N_("%(inviter)s invites you to join %(org)s as a collaborator."),
+}
+INVITATION_FOR = {
+    LR: N_("This invitation is for %(email)s, as a legal representative."),
+    ADMIN: N_("This invitation is for %(email)s, as an administrator."),
+    COLLABORATOR: N_("This invitation is for %(email)s, as a collaborator."),
+}
 
 
 class OrgForbiddenError(IdpError):
@@ -98,6 +113,8 @@ def may(actor: Membership | None, act: OrgAct, target: Target | None = None) -> 
     if aimed is None:
         return act is OrgAct.INVITE
     if aimed.org_id != actor.org_id or aimed.user_id == actor.user_id:
+        return False
+    if act is OrgAct.HAND_OVER and aimed.role is LR:
         return False
     if act in (OrgAct.CHANGE_ROLE, OrgAct.REMOVE) and aimed.role is LR:
         if actor.role is not LR:

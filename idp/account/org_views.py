@@ -25,6 +25,7 @@ from idp.account.org_forms import DeleteOrgForm
 from idp.account.org_forms import InviteForm
 from idp.account.org_forms import RequireFactorForm
 from idp.account.org_forms import RoleForm
+from idp.account.org_rules import INVITATION_FOR
 from idp.account.org_rules import ROLE_NAMES
 from idp.account.org_rules import OrgAct
 from idp.account.org_rules import OrgForbiddenError
@@ -68,7 +69,7 @@ def _factor_gate() -> BaseResponse | None:
 
 @bp.app_context_processor
 def _role_names() -> dict[str, Any]:
-    return {"role_name": lambda role: _(ROLE_NAMES[role])}
+    return {"role_name": lambda role: _(ROLE_NAMES[role]), "invitation_for": INVITATION_FOR}
 
 
 def _user() -> Any:
@@ -107,9 +108,10 @@ def _page(slug: str, *, status: int = 200, problem: str | None = None, invite: I
     except NotFoundError:
         abort(404)
     pending = container.invitations.pending(_user(), slug) if view.may(OrgAct.INVITE) else []
+    links = [p for p in container.org_pages if view.may(p.act)]
     return render_template(
-        "orgs/page.html", view=view, org=view.org, pending=pending, problem=problem,
-        invite=invite or InviteForm(formdata=None), role_form=RoleForm(formdata=None), button=ButtonForm(),
+        "orgs/page.html", view=view, org=view.org, pending=pending, problem=problem, links=links,
+        invite=invite or InviteForm(formdata=None), button=ButtonForm(),
         factor_form=RequireFactorForm(formdata=None, required=view.org.require_factor), OrgAct=OrgAct,
         can_require=container.organisations.factor_enrolment(),
     ), status

@@ -62,9 +62,16 @@ class HasFactors(Protocol):
 
 @dataclass(frozen=True)
 class Member:
+    """A row of the organisation's page, with what the viewer may do to it: the permission
+    table's `may` decides these, the same call the service makes when the form comes back."""
+
     user: User
     role: Role
     has_factor: bool | None  # None: the viewer may not see it
+    # The roles the viewer may give this member, its current one among them; empty when none other.
+    roles: tuple[Role, ...] = ()
+    removable: bool = False
+    hand_over: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,8 @@ class OrgView:
     me: Membership
     members: list[Member]
     legal_representatives: int
+    # The roles the viewer may invite someone with (the same `may` as the invitation service's).
+    invite_roles: tuple[Role, ...] = ()
 
     def may(self, act: OrgAct) -> bool:
         return may(self.me, act)
@@ -85,6 +94,17 @@ def parse_role(raw: str) -> Role:
         return Role(raw.strip())
     except ValueError as exc:
         raise ValidationError(N_("Choose a role from the list."), field="role") from exc
+
+
+def _row(me: Membership, target: Membership, count: int, user: User, has_factor: bool | None) -> Member:
+    """What `me` may do to `target`'s row, asked of `may` exactly as the service asks it."""
+    others = [r for r in Role if r is not target.role and may(me, OrgAct.CHANGE_ROLE, Target(target, r, count))]
+    return Member(
+        user, target.role, has_factor,
+        roles=tuple(r for r in Role if r is target.role or r in others) if others else (),
+        removable=may(me, OrgAct.REMOVE, Target(target, None, count)),
+        hand_over=may(me, OrgAct.HAND_OVER, Target(target, LR, count)),
+    )
 
 
 class OrganisationService:
@@ -130,8 +150,13 @@ class OrganisationService:
         require(me, OrgAct.SEE_MEMBERS)
         factors = may(me, OrgAct.SEE_FACTORS)
         people = self.orgs.members(org.id)
-        members = [Member(u, r, bool(self.factors.for_user(u)) if factors else None) for u, r in people]
-        return OrgView(org, me, members, sum(1 for _u, r in people if r is LR))
+        count = sum(1 for _u, r in people if r is LR)
+        members = [
+            _row(me, Membership(u.id, org.id, r), count, u, bool(self.factors.for_user(u)) if factors else None)
+            for u, r in people
+        ]
+        invite = tuple(r for r in Role if may(me, OrgAct.INVITE, Target(None, r, count)))
+        return OrgView(org, me, members, count, invite)
 
     def _member(self, org: Organisation, member_id: int) -> Membership:
         found = self.orgs.membership(member_id, org.id)

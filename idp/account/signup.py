@@ -64,7 +64,7 @@ class SignupStore(Protocol):
     def create(
         self, *, email: str, display_name: str, password_hash: str | None, now: dt.datetime,
         locale: str | None = None, lockout_threshold: int = 10, status: UserStatus = UserStatus.ACTIVE,
-        given_name: str | None = None, family_name: str | None = None,
+        given_name: str | None = None, family_name: str | None = None, email_verified: bool = False,
     ) -> User: ...
     def replace_pending(
         self, user_id: int, old_hash: str | None, *, password_hash: str, display_name: str,
@@ -215,7 +215,7 @@ class SignupService:
             email=candidate.email, display_name=candidate.display_name, password_hash=candidate.password_hash,
             now=self.clock.now(), locale=candidate.locale, lockout_threshold=self.limits.threshold,
             status=UserStatus.ACTIVE if proven else UserStatus.PENDING,
-            given_name=candidate.given_name, family_name=candidate.family_name,
+            given_name=candidate.given_name, family_name=candidate.family_name, email_verified=proven,
         )
         self.events.record_event(
             EventTag.USER_SIGNED_UP, ctx=ctx, user_id=user.id, product=Product.SIGNIN,

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from idp.account.org_rules import OrgAct
 from idp.capability import DELEGATED_ACCESS
 from idp.capability import Capability
 from idp.crypto import Purpose
@@ -24,12 +25,14 @@ from idp.domains.registrar import Registrar
 from idp.domains.reports import Reports
 from idp.domains.service import DomainService
 from idp.domains.views import bp as pages_bp
+from idp.errors import N_
 from idp.errors import SettingsError
 from idp.settings import Settings
 from idp.stores.domains import RedisWebhookReplays
 from idp.stores.domains import SqlDomainStore
 from idp.stores.orgs import SqlOrganisationStore
 from idp.stores.redis import Keys
+from idp.web.nav import OrgPage
 
 if TYPE_CHECKING:
     from idp.container import Container
@@ -85,6 +88,10 @@ def build(container: Container) -> DomainService:
     )
 
 
+# Linked from the organisation's page to the members who manage its products.
+ORG_PAGES = (OrgPage(N_("Domains"), "domains.index", OrgAct.MANAGE_PRODUCTS, order=40),)
+
+
 CAPABILITY = Capability(
     name="domains", slot=DOMAINS, build=build,
     blueprints=(pages_bp, api_bp),
@@ -92,5 +99,6 @@ CAPABILITY = Capability(
     # there is no ambient credential to forge with.
     csrf_exempt=(api_bp,),
     commands=(domain_group,),
+    org_pages=lambda _service: ORG_PAGES,
     tables="idp.stores.tables_domains", migrations="domains",
 )

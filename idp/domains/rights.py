@@ -7,7 +7,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from idp.account.org_rules import OrgAct
 from idp.account.org_rules import OrgForbiddenError
+from idp.account.org_rules import may
 from idp.capability import DelegatedAccess
 from idp.capability import Delegation
 from idp.capability import PartnerRight
@@ -34,7 +36,8 @@ class Acting:
 
 
 def may_manage(membership: Membership | None) -> bool:
-    return membership is not None and membership.role in MANAGERS
+    """The permission table's `manage_products` (idp.account.org_rules)."""
+    return membership is not None and may(membership, OrgAct.MANAGE_PRODUCTS)
 
 
 def acting(orgs: Organisations, delegated: Callable[[], DelegatedAccess | None], user: User, org: Organisation,

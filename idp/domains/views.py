@@ -25,7 +25,6 @@ from idp.domains.forms import TransferForm
 from idp.domains.model import REASONS
 from idp.domains.model import STATUS_NAMES
 from idp.domains.rights import Acting
-from idp.domains.rights import may_manage
 from idp.domains.service import REGISTRAR_DOWN
 from idp.domains.service import DomainService
 from idp.domains.service import LinkRefusedError
@@ -45,8 +44,7 @@ EXPIRED_FORM = "The form has expired; please submit it again."
 
 @bp.app_context_processor
 def _helpers() -> dict[str, Any]:
-    # The organisation page links the domains page for the members who manage them.
-    return {"may_manage_domains": may_manage, "domain_status_name": lambda s: _(STATUS_NAMES[s]),
+    return {"domain_status_name": lambda s: _(STATUS_NAMES[s]),
             "domain_reason": lambda r: REASONS[r]}
 
 

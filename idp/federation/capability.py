@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from flask_babel import lazy_gettext
 
 from idp.account.deletion import AccountEraser
+from idp.account.org_rules import OrgAct
 from idp.auth.factors import ReauthMethod
 from idp.auth.factors import SignInAlternative
 from idp.capability import Capability
@@ -26,6 +27,7 @@ from idp.stores.federation import RedisFederationStore
 from idp.stores.federation import SqlFederationStore
 from idp.stores.redis import Keys
 from idp.web.nav import NavEntry
+from idp.web.nav import OrgPage
 
 if TYPE_CHECKING:
     from idp.container import Container
@@ -80,6 +82,10 @@ def _nav(service: FederationService) -> list[NavEntry]:
     )]
 
 
+# Linked from the organisation's page to the roles that manage its connections.
+ORG_PAGES = (OrgPage(N_("Single sign-on"), "federation.org_connections", OrgAct.MANAGE_SSO, order=30),)
+
+
 def _erasers(service: FederationService) -> list[AccountEraser]:
     def erase(user: User, _ctx: RequestContext) -> None:
         for link in service.sql.links_of(user.id):
@@ -96,6 +102,7 @@ CAPABILITY = Capability(
     csrf_exempt=(views.callback,),
     alternatives=_alternatives, identify_routes=_identify_routes, password_policies=_password_policies,
     reauth_methods=_reauth, review=_review, nav=_nav, erase_account=_erasers,
+    org_pages=lambda _service: ORG_PAGES,
     commands=(sso_group,),
     tables="idp.stores.tables_federation", migrations="federation",
 )

@@ -23,8 +23,9 @@ PROFILE_CLAIMS: dict[str, tuple[str, Callable[[User, str], Any]]] = {
     "zoneinfo": ("profile", lambda user, base: user.timezone or None),
     "updated_at": ("profile", lambda user, base: int(user.updated_at.timestamp())),
     "email": ("email", lambda user, base: user.email),
-    # Addresses are set by administrators, not proven by a link: say so.
-    "email_verified": ("email", lambda user, base: False),
+    # True once a link sent to the address was opened (sign-up, invitation, e-mail change);
+    # false for an address an operator or a directory set.
+    "email_verified": ("email", lambda user, base: user.email_verified_at is not None),
     # Only a number confirmed by a texted code is released (idp.account.phones).
     "phone_number": ("phone", lambda user, base: user.phone_number),
     "phone_number_verified": ("phone", lambda user, base: True if user.phone_number else None),
@@ -35,8 +36,10 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
 }
 # Identity scopes: openid, the scopes of the table, and offline_access (refresh tokens).
 SCOPES = ("openid", *SCOPE_CLAIMS, "offline_access")
-# What the ID token carries besides profile claims (`nonce` only when one was sent).
-PROTOCOL_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid")
+# What the ID token carries besides profile claims (`nonce` only when one was sent, `at_hash`
+# when an access token goes with it). Discovery's `claims_supported` is these and the profile's:
+# exactly what the ID token and userinfo can return.
+PROTOCOL_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", "at_hash")
 SUPPORTED_CLAIMS = sorted({*PROTOCOL_CLAIMS, *PROFILE_CLAIMS})
 
 # Authentication context classes: a password alone, an organisation's directory (SSO) alone,

@@ -62,6 +62,8 @@ class UserRow(Base):
     lockout_threshold: Mapped[int] = mapped_column(Integer, default=10)
     locked_at: Mapped[dt.datetime | None]
     password_changed_at: Mapped[dt.datetime | None]
+    # When the login e-mail was proven by a link sent to it (OpenID email_verified); None: never.
+    email_verified_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 

@@ -1,4 +1,6 @@
-"""Organisations' members, roles, settings and invitations in SQL (the organisation pages)."""
+"""Organisations, their members, roles, settings and invitations in SQL: the one organisation
+store, for the organisation pages, the operator's commands, the security center, single sign-on
+and account deletion."""
 
 from __future__ import annotations
 
@@ -22,9 +24,14 @@ from idp.stores.models import InvitationRow
 from idp.stores.models import MembershipRow
 from idp.stores.models import OrganisationRow
 from idp.stores.models import UserRow
-from idp.stores.users import _org
 from idp.stores.users import _user
 from idp.stores.users import email_key
+
+
+def _org(row: OrganisationRow) -> Organisation:
+    return Organisation(
+        id=row.id, slug=row.slug, name=row.name, created_at=row.created_at, require_factor=bool(row.require_factor)
+    )
 
 
 def _invitation(row: InvitationRow) -> Invitation:
@@ -39,6 +46,18 @@ class SqlOrganisationStore:
         self.db = db
 
     # -- organisations ------------------------------------------------------------------------
+
+    def create(self, *, slug: str, name: str, now: dt.datetime) -> Organisation:
+        """An organisation without members (the operator's `idp org create`); ConflictError
+        when the short name is taken."""
+        row = OrganisationRow(slug=slug, name=name, created_at=now, require_factor=False)
+        try:
+            with self.db.transaction() as s:
+                s.add(row)
+                s.flush()
+                return _org(row)
+        except IntegrityError as exc:
+            raise ConflictError(f"an organisation named {slug!r} already exists") from exc
 
     def create_with(self, *, slug: str, name: str, user_id: int, role: Role, now: dt.datetime) -> Organisation:
         """The organisation and its first member, in one transaction."""
@@ -57,6 +76,10 @@ class SqlOrganisationStore:
         with self.db.transaction() as s:
             row = s.scalar(select(OrganisationRow).where(OrganisationRow.slug == slug))
             return _org(row) if row else None
+
+    def all(self) -> list[Organisation]:
+        with self.db.transaction() as s:
+            return [_org(r) for r in s.scalars(select(OrganisationRow).order_by(OrganisationRow.slug))]
 
     def get(self, org_id: int) -> Organisation | None:
         with self.db.transaction() as s:
@@ -114,6 +137,11 @@ class SqlOrganisationStore:
             )
             return [(_user(u), Role(role)) for u, role in rows]
 
+    def roles_in(self, org_id: int) -> list[Role]:
+        """The role of each member of the organisation."""
+        with self.db.transaction() as s:
+            return [Role(r) for r in s.scalars(select(MembershipRow.role).where(MembershipRow.org_id == org_id))]
+
     def count_role(self, org_id: int, role: Role) -> int:
         with self.db.transaction() as s:
             query = select(func.count()).where(MembershipRow.org_id == org_id, MembershipRow.role == role.value)
@@ -126,6 +154,17 @@ class SqlOrganisationStore:
                 return False
             s.add(MembershipRow(user_id=user_id, org_id=org_id, role=role.value, created_at=now))
             return True
+
+    def set_membership(self, *, user_id: int, org_id: int, role: Role, now: dt.datetime) -> Membership:
+        """The account's role in the organisation, whatever it had (the operator's
+        `idp org add-member`): a new member, or a new role for a member."""
+        with self.db.transaction() as s:
+            row = s.get(MembershipRow, (user_id, org_id))
+            if row is None:
+                s.add(MembershipRow(user_id=user_id, org_id=org_id, role=role.value, created_at=now))
+            else:
+                row.role = role.value
+        return Membership(user_id=user_id, org_id=org_id, role=role)
 
     def set_role(self, user_id: int, org_id: int, role: Role, *, was: Role) -> bool:
         """Compare-and-set: changes the role only if it is still `was`."""
@@ -146,7 +185,8 @@ class SqlOrganisationStore:
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def hand_over(self, org_id: int, *, giver: int, receiver: int, receiver_was: Role) -> bool:
-        """The receiver becomes legal representative and the giver administrator, both or neither."""
+        """The receiver becomes legal representative and the giver administrator, both or neither:
+        False (nothing changed) when the receiver's role is no longer `receiver_was`."""
         with self.db.transaction() as s:
             first = s.execute(
                 update(MembershipRow)
@@ -154,14 +194,14 @@ class SqlOrganisationStore:
                        MembershipRow.role == receiver_was.value)
                 .values(role=Role.LEGAL_REPRESENTATIVE.value)
             )
+            if not first.rowcount:  # type: ignore[attr-defined]
+                return False  # before the giver's change: a refused hand-over demotes nobody
             second = s.execute(
                 update(MembershipRow)
                 .where(MembershipRow.user_id == giver, MembershipRow.org_id == org_id,
                        MembershipRow.role == Role.LEGAL_REPRESENTATIVE.value)
                 .values(role=Role.ADMIN.value)
             )
-            if not first.rowcount:  # type: ignore[attr-defined]
-                return False
             if not second.rowcount:  # type: ignore[attr-defined]
                 # Raised to roll the first change back: the giver is no longer a legal representative.
                 raise ConflictError("the giver is no longer a legal representative")

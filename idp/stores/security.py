@@ -26,8 +26,6 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql.elements import ColumnElement
 
 from idp.model import Event
-from idp.model import Role
-from idp.model import User
 from idp.stores.db import Database
 from idp.stores.events import _event
 from idp.stores.models import EventRow
@@ -38,7 +36,6 @@ from idp.stores.redis import unavailable_is_503
 from idp.stores.tables_oidc import OidcClientRow
 from idp.stores.tables_security import KnownPlaceRow
 from idp.stores.tables_security import NotificationPrefRow
-from idp.stores.users import _user
 
 
 def _like(text: str) -> str:
@@ -136,28 +133,6 @@ class SqlActivityStore:
                 else:
                     apps[str(key)] = str(name)
         return people, apps
-
-
-class SqlMemberStore:
-    """Members of an organisation with their accounts (for its administrators' pages)."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def members(self, org_id: int) -> list[tuple[User, Role]]:
-        with self.db.transaction() as s:
-            rows = s.execute(
-                select(UserRow, MembershipRow.role)
-                .join(MembershipRow, MembershipRow.user_id == UserRow.id)
-                .where(MembershipRow.org_id == org_id)
-                .order_by(UserRow.email_key)
-            )
-            return [(_user(u), Role(role)) for u, role in rows]
-
-    def role_of(self, user_id: int, org_id: int) -> Role | None:
-        with self.db.transaction() as s:
-            row = s.get(MembershipRow, (user_id, org_id))
-            return Role(row.role) if row else None
 
 
 _PREF_ROWS = NotificationPrefRow.__table__

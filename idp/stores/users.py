@@ -1,4 +1,4 @@
-"""Users, organisations and memberships in SQL."""
+"""Users in SQL (organisations and their members: idp.stores.orgs)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,9 @@ from sqlalchemy.exc import IntegrityError
 
 from idp.errors import ConflictError
 from idp.errors import NotFoundError
-from idp.model import Membership
-from idp.model import Organisation
-from idp.model import Role
 from idp.model import User
 from idp.model import UserStatus
 from idp.stores.db import Database
-from idp.stores.models import MembershipRow
-from idp.stores.models import OrganisationRow
 from idp.stores.models import UserRow
 
 
@@ -47,12 +42,7 @@ def _user(row: UserRow) -> User:
         family_name=row.family_name,
         avatar_version=row.avatar_version,
         phone_number=row.phone_number,
-    )
-
-
-def _org(row: OrganisationRow) -> Organisation:
-    return Organisation(
-        id=row.id, slug=row.slug, name=row.name, created_at=row.created_at, require_factor=bool(row.require_factor)
+        email_verified_at=row.email_verified_at,
     )
 
 
@@ -79,6 +69,7 @@ class SqlUserStore:
         status: UserStatus = UserStatus.ACTIVE,
         given_name: str | None = None,
         family_name: str | None = None,
+        email_verified: bool = False,
     ) -> User:
         row = UserRow(
             subject=secrets.token_urlsafe(24),
@@ -92,6 +83,7 @@ class SqlUserStore:
             locale=locale,
             lockout_threshold=lockout_threshold,
             password_changed_at=now if password_hash else None,
+            email_verified_at=now if email_verified else None,
             created_at=now,
             updated_at=now,
         )
@@ -185,7 +177,7 @@ class SqlUserStore:
                 update(UserRow)
                 .where(UserRow.id == user_id, UserRow.status == UserStatus.PENDING.value, same)
                 # The owner proved the address and the password: failed attempts before do not stand.
-                .values(status=UserStatus.ACTIVE.value, locked_at=None, updated_at=now)
+                .values(status=UserStatus.ACTIVE.value, locked_at=None, email_verified_at=now, updated_at=now)
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -204,10 +196,12 @@ class SqlUserStore:
     def set_timezone(self, user_id: int, timezone: str | None, now: dt.datetime) -> User:
         return self._update(user_id, now, timezone=timezone)
 
-    def set_email(self, user_id: int, email: str, now: dt.datetime) -> User:
-        """A new login e-mail; ConflictError when another account has it (any case)."""
+    def set_email(self, user_id: int, email: str, now: dt.datetime, *, verified: bool = False) -> User:
+        """A new login e-mail, proven by a link sent to it when `verified`; ConflictError when
+        another account has it (any case)."""
         try:
-            return self._update(user_id, now, email=email.strip(), email_key=email_key(email))
+            return self._update(user_id, now, email=email.strip(), email_key=email_key(email),
+                                email_verified_at=now if verified else None)
         except IntegrityError as exc:
             raise ConflictError("an account with this e-mail already exists") from exc
 
@@ -244,53 +238,3 @@ class SqlUserStore:
                 .values(locked_at=None, updated_at=now)
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-class SqlOrgStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def create(self, *, slug: str, name: str, now: dt.datetime) -> Organisation:
-        row = OrganisationRow(slug=slug, name=name, created_at=now)
-        try:
-            with self.db.transaction() as s:
-                s.add(row)
-                s.flush()
-                return _org(row)
-        except IntegrityError as exc:
-            raise ConflictError(f"an organisation named {slug!r} already exists") from exc
-
-    def by_slug(self, slug: str) -> Organisation | None:
-        with self.db.transaction() as s:
-            row = s.scalar(select(OrganisationRow).where(OrganisationRow.slug == slug))
-            return _org(row) if row else None
-
-    def all(self) -> list[Organisation]:
-        with self.db.transaction() as s:
-            return [_org(r) for r in s.scalars(select(OrganisationRow).order_by(OrganisationRow.slug))]
-
-    def set_membership(self, *, user_id: int, org_id: int, role: Role, now: dt.datetime) -> Membership:
-        with self.db.transaction() as s:
-            row = s.get(MembershipRow, (user_id, org_id))
-            if row is None:
-                s.add(MembershipRow(user_id=user_id, org_id=org_id, role=role.value, created_at=now))
-            else:
-                row.role = role.value
-        return Membership(user_id=user_id, org_id=org_id, role=role)
-
-    def roles_in(self, org_id: int) -> list[Role]:
-        """The role of each member of the organisation."""
-        with self.db.transaction() as s:
-            return [Role(r) for r in s.scalars(select(MembershipRow.role).where(MembershipRow.org_id == org_id))]
-
-    def memberships_of(self, user_id: int) -> list[Membership]:
-        with self.db.transaction() as s:
-            rows = s.execute(
-                select(MembershipRow, OrganisationRow)
-                .join(OrganisationRow, OrganisationRow.id == MembershipRow.org_id)
-                .where(MembershipRow.user_id == user_id)
-                .order_by(OrganisationRow.name)
-            )
-            return [
-                Membership(m.user_id, m.org_id, Role(m.role), o.slug, o.name) for m, o in rows
-            ]

@@ -1,12 +1,17 @@
 """Where a signed-in person finds things: entries that capabilities add to the top navigation
-and to the account home, and the second factors they add to the two-step verification page."""
+and to the account home, the second factors they add to the two-step verification page, and the
+pages they add to an organisation's page."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from idp.model import User
+
+if TYPE_CHECKING:
+    from idp.account.org_rules import OrgAct
 
 
 @dataclass(frozen=True)
@@ -45,3 +50,16 @@ class FactorSection:
     endpoint: str
     action: str
     status: Callable[[User], str]
+
+
+@dataclass(frozen=True)
+class OrgPage:
+    """A page about one organisation that another capability serves (members' locks, members'
+    activity, single sign-on), linked from the organisation's page to the members whose role
+    has `act` in the permission table (idp.account.org_rules), which the page itself asks again.
+    `endpoint` takes the organisation's `slug`; `label` is marked with N_."""
+
+    label: str
+    endpoint: str
+    act: OrgAct
+    order: int = 100

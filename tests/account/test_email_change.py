@@ -78,9 +78,11 @@ def test_a_new_address_is_confirmed_by_its_link_and_the_old_one_is_told(client, 
     assert page.status_code == 200
     assert "you will sign in with Ada.Lovelace@example.org instead of ada@example.com" in page.get_data(as_text=True)
     assert services.users.get(person.id).email == "ada@example.com"  # a GET changes nothing
+    assert services.users.get(person.id).email_verified_at is None  # an operator set the first address
     done = use(client, path)
     assert done.status_code == 302 and done.headers["Location"] == "/profile"
-    assert services.users.get(person.id).email == "Ada.Lovelace@example.org"
+    changed = services.users.get(person.id)
+    assert changed.email == "Ada.Lovelace@example.org" and changed.email_verified_at == services.clock.now()
     [told] = [m for m in outbox(services) if m["to"] == "ada@example.com"]
     assert "login e-mail was changed" in told["subject"] and "Ada.Lovelace@example.org" in told["body"]
     assert "/security/compromised" in told["body"]

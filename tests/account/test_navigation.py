@@ -21,7 +21,10 @@ TASKS = {
     "kAuth devices": "/security/kauth",
     "app passwords and API tokens": "/security/credentials",
     "applications": "/applications",
-    "organisations": "/org/",
+    "organisations": "/orgs/",
+    "an organisation's page": "/orgs/acme",
+    "its locked accounts": "/orgs/acme/members/locks",
+    "its members' activity": "/orgs/acme/members/activity",
     "profile (name, e-mail, language, time zone)": "/",
 }
 TOP = ("/", "/security/", "/mfa", "/security/credentials", "/applications")
@@ -82,17 +85,24 @@ def test_the_top_navigation_holds_the_main_sections_and_marks_the_current_one(cl
 def test_the_home_lists_each_task_with_what_it_is_for_in_both_languages(client, administrator):
     english = client.get("/?lang=en").get_data(as_text=True)
     assert "Sessions and devices" in english and "Where your account is signed in" in english
-    assert "Organisations you administer" in english
+    assert "The organisations you belong to" in english
     french = client.get("/?lang=fr").get_data(as_text=True)
     assert "Gérer votre compte" in french and "Où votre compte est connecté" in french
 
 
-def test_organisation_pages_are_listed_only_for_their_administrators(client, make_user, auth):
+def test_the_home_has_one_organisations_entry_and_links_each_organisation(client, administrator):
+    home = client.get("/").get_data(as_text=True)
+    tasks = home.split('class="tasks"', 1)[1].split("</ul>", 1)[0]
+    assert _links(tasks).count("/orgs/") == 1
+    assert "Organisations you administer" not in home and 'href="/org/' not in home
+    assert 'href="/orgs/acme"' in home
+
+
+def test_what_a_person_cannot_use_is_not_listed(client, make_user, auth):
     person = make_user()
     auth.sign_in(person.email, person.password)
     home = client.get("/").get_data(as_text=True)
-    assert 'href="/org/"' not in home
-    # Nor linked directory accounts when there is no directory to link.
+    # No linked directory accounts when there is no directory to link.
     assert 'href="/sso/links"' not in home
 
 

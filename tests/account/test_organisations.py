@@ -70,7 +70,7 @@ def test_members_see_each_other_admins_also_see_second_factors(client, auth, acm
     auth.sign_in(acme["admin"].email, acme["admin"].password)
     html = client.get("/orgs/acme").get_data(as_text=True)
     assert '<td data-label="Second factor">None</td>' in html and "Invite someone" in html
-    assert "/org/acme/security" in html and "/org/acme/activity" in html and "/orgs/acme/sso" in html
+    assert "/orgs/acme/members/locks" in html and "/orgs/acme/members/activity" in html and "/orgs/acme/sso" in html
 
 
 def test_strangers_get_not_found(client, auth, acme):
@@ -161,5 +161,52 @@ def test_an_admin_cannot_delete(client, auth, acme):
 def test_the_organisation_activity_lists_its_changes(client, auth, acme):
     auth.sign_in(acme["legal"].email, acme["legal"].password)
     act(client, f"/orgs/acme/members/{acme['member'].id}/role", {"role": "admin"})
-    html = client.get("/org/acme/activity").get_data(as_text=True)
+    html = client.get("/orgs/acme/members/activity").get_data(as_text=True)
     assert "Role in the organisation changed" in html
+
+
+def _row(html, person):
+    """The members table's row of `person` (their e-mail is in it)."""
+    members = html.split('class="members"', 1)[1].split("</table>", 1)[0]
+    return next(row for row in members.split("<tr>") if f">{person.email}</td>" in row)
+
+
+def test_an_administrator_sees_no_action_the_service_would_refuse(client, auth, acme, services):
+    auth.sign_in(acme["admin"].email, acme["admin"].password)
+    html = client.get("/orgs/acme").get_data(as_text=True)
+    legal, own, member = _row(html, acme["legal"]), _row(html, acme["admin"]), _row(html, acme["member"])
+    assert "<form" not in legal and "<form" not in own
+    assert f"/members/{acme['member'].id}/remove" in member and f"/members/{acme['member'].id}/role" in member
+    # The roles offered are the ones the service gives: not legal representative, nor hand over.
+    assert 'value="admin"' in member and 'value="legal_representative"' not in member and "hand-over" not in member
+    invite_form = html.split('action="/orgs/acme/invite"', 1)[1].split("</form>", 1)[0]
+    assert 'value="collaborator"' in invite_form and 'value="legal_representative"' not in invite_form
+    # And the service still refuses what the page does not offer.
+    assert act(client, f"/orgs/acme/members/{acme['legal'].id}/remove").status_code == 403
+    assert act(client, f"/orgs/acme/members/{acme['legal'].id}/role", {"role": "admin"}).status_code == 403
+    assert act(client, f"/orgs/acme/members/{acme['admin'].id}/remove").status_code == 403
+    assert events(services, "account:organisation:member_removed") == []
+    assert events(services, "account:organisation:role_changed") == []
+
+
+def test_the_legal_representative_sees_what_they_may_do_on_each_row(client, auth, acme, services):
+    auth.sign_in(acme["legal"].email, acme["legal"].password)
+    html = client.get("/orgs/acme").get_data(as_text=True)
+    assert "<form" not in _row(html, acme["legal"])  # oneself: leave instead
+    member = _row(html, acme["member"])
+    assert "hand-over" in member and 'value="legal_representative"' in member and "/remove" in member
+    invite_form = html.split('action="/orgs/acme/invite"', 1)[1].split("</form>", 1)[0]
+    assert 'value="legal_representative"' in invite_form
+    # A second legal representative: the first may now demote or remove them, and hand over to
+    # them no longer (they have the role).
+    services.accounts.add_member(services.accounts.org("acme"), services.accounts.user(acme["admin"].id), LR)
+    second = _row(client.get("/orgs/acme").get_data(as_text=True), acme["admin"])
+    assert "/remove" in second and 'value="collaborator"' in second and "hand-over" not in second
+    assert act(client, f"/orgs/acme/members/{acme['admin'].id}/hand-over").status_code == 403
+
+
+def test_a_collaborator_sees_no_action_column(client, auth, acme):
+    auth.sign_in(acme["member"].email, acme["member"].password)
+    html = client.get("/orgs/acme").get_data(as_text=True)
+    members = html.split('class="members"', 1)[1].split("</table>", 1)[0]
+    assert "<form" not in members and "Action" not in members

@@ -64,6 +64,7 @@ def test_a_new_person_signs_up_through_the_link(client, auth, acme, services):
     assert response.status_code == 302, response.get_data(as_text=True)
     user = services.users.by_email("new@example.com")
     assert user is not None and user.status.value == "active"
+    assert user.email_verified_at is not None  # the invitation's link was opened from that mailbox
     assert services.users.by_email("evil@example.com") is None
     assert [m.org_slug for m in services.organisations.mine(user)] == ["acme"]
     [signed_up] = events(services, "account:user:signed_up")
@@ -149,3 +150,37 @@ def test_a_required_second_factor_sends_members_to_enrol(client, auth, acme, ser
     # Once the member has a second factor, the pages open again.
     Enrol(services, clock).totp(member)
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize(("role", "locale", "sentence", "page"), [
+    ("admin", "fr", "Admin vous invite à rejoindre Acme en tant qu'administrateur.",
+     "Cette invitation est pour guest@example.com, en tant qu'administrateur."),
+    ("collaborator", "fr", "Admin vous invite à rejoindre Acme en tant que collaborateur.",
+     "Cette invitation est pour guest@example.com, en tant que collaborateur."),
+    ("admin", "en", "Admin invites you to join Acme as an administrator.",
+     "This invitation is for guest@example.com, as an administrator."),
+    ("collaborator", "en", "Admin invites you to join Acme as a collaborator.",
+     "This invitation is for guest@example.com, as a collaborator."),
+])
+def test_the_role_reads_as_a_word_of_the_sentence(client, auth, acme, services, make_user, role, locale, sentence,
+                                                   page):
+    make_user("guest@example.com", locale=locale)
+    auth.sign_in(acme["admin"].email, acme["admin"].password)
+    response = post(client, "/orgs/acme/invite", {"email": "guest@example.com", "role": role}, page="/orgs/acme")
+    assert response.status_code == 302
+    auth.logout()
+    [mail] = [m for m in outbox(services) if m["to"] == "guest@example.com"]
+    assert sentence in mail["body"] and "Administrateur" not in mail["body"] and "Administrator" not in mail["body"]
+    path = LINK.search(mail["body"]).group(1)
+    html = client.get(f"{path}?lang={locale}").get_data(as_text=True).replace("&#39;", "'")
+    assert page in html
+
+
+def test_the_legal_representative_invitation_names_the_role_in_the_sentence(client, auth, acme, services, make_user):
+    make_user("heir@example.com", locale="fr")
+    auth.sign_in(acme["legal"].email, acme["legal"].password)
+    response = post(client, "/orgs/acme/invite", {"email": "heir@example.com", "role": "legal_representative"},
+                    page="/orgs/acme")
+    assert response.status_code == 302
+    [mail] = [m for m in outbox(services) if m["to"] == "heir@example.com"]
+    assert "Legal vous invite à rejoindre Acme en tant que représentant légal." in mail["body"]

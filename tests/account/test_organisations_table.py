@@ -104,3 +104,9 @@ def test_docs_show_the_table_of_the_code():
 
     for rule in TARGET_RULES:
         assert rule in " ".join(text.split()), rule
+
+
+def test_the_legal_representation_is_handed_to_someone_who_lacks_it():
+    lr = member(1, LR)
+    assert may(lr, OrgAct.HAND_OVER, Target(member(2, ADMIN), LR, 1))
+    assert not may(lr, OrgAct.HAND_OVER, Target(member(2, LR), LR, 2))

@@ -98,12 +98,13 @@ def test_the_link_shows_a_button_and_only_its_post_activates_once(app, client, s
     path = _link(services, "new@example.com")
     page = client.get(path)
     assert page.status_code == 200 and "new@example.com" in page.get_data(as_text=True)
-    assert services.users.by_email("new@example.com").status is UserStatus.PENDING  # GET changed nothing
+    pending = services.users.by_email("new@example.com")
+    assert pending.status is UserStatus.PENDING and pending.email_verified_at is None  # GET changed nothing
     response = _activate(client, path)
     assert response.status_code == 302 and response.headers["Location"] == "/login?login_hint=new@example.com"
     assert services.settings.session_cookie not in response.headers.get("Set-Cookie", "")  # nobody signed in
     user = services.users.by_email("new@example.com")
-    assert user.status is UserStatus.ACTIVE
+    assert user.status is UserStatus.ACTIVE and user.email_verified_at == services.clock.now()  # the link proved it
     [verified] = events(services, "account:user:verified")
     assert verified["user_id"] == user.id
     assert _signs_in(app, "new@example.com").status_code == 302

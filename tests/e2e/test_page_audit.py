@@ -54,12 +54,17 @@ EXCLUDED = {
     "/security/kauth/add/status": "polled by the kAuth enrolment page's script (JSON)",
     "/mfa/recovery-codes.txt": "the recovery codes as a text download",
     "/security/activity/export.csv": "the activity log as a CSV download",
-    "/org/<slug>/activity/export.csv": "the organisation's activity as a CSV download",
+    "/orgs/<slug>/members/activity/export.csv": "the organisation's activity as a CSV download",
     # Redirects only: where they lead is audited.
     "/demo/login": "redirects to the authorization endpoint (its consent page is audited)",
     "/demo/callback": "redirects back to /demo",
     "/demo/logout": "redirects to the end-session endpoint",
     "/sso/reauth": "redirects to the organisation's directory",
+    # The organisation's security pages' first addresses: each answers 308 to its new one.
+    "/org/": "redirects to /orgs/",
+    "/org/<slug>/security": "redirects to /orgs/<slug>/members/locks",
+    "/org/<slug>/activity": "redirects to /orgs/<slug>/members/activity",
+    "/org/<slug>/activity/export.csv": "redirects to /orgs/<slug>/members/activity/export.csv",
     # Reached only from a directory's answer (an account to link by an e-mailed code): its page
     # needs a sign-in at a real directory, which tests/federation/test_links.py drives.
     "/sso/verify": "only after a directory's answer; rendered in tests/federation",
@@ -180,9 +185,8 @@ def visits(cast: Cast) -> list[Visit]:
         Visit("org page", IN, f"/orgs/{org}"),
         Visit("org delete", IN, f"/orgs/{org}/delete"),
         Visit("invitation for another address", IN, ids["invitation"]),
-        Visit("org", IN, "/org/"),
-        Visit("org members", IN, f"/org/{org}/security"),
-        Visit("org activity", IN, f"/org/{org}/activity"),
+        Visit("org locked accounts", IN, f"/orgs/{org}/members/locks"),
+        Visit("org activity", IN, f"/orgs/{org}/members/activity"),
         Visit("org sso", IN, f"/orgs/{org}/sso"),
         Visit("org sso new", IN, f"/orgs/{org}/sso/new"),
         Visit("org sso connection", IN, f"/orgs/{org}/sso/{connection}"),

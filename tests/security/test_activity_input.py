@@ -11,7 +11,7 @@ from idp.model import Role
 from idp.security.center import SECURITY
 from tests.conftest import events
 
-VIEWS = ["/security/activity/", "/security/activity/export.csv", "/org/acme/activity", "/org/acme/activity/export.csv"]
+VIEWS = ["/security/activity/", "/security/activity/export.csv", "/orgs/acme/members/activity", "/orgs/acme/members/activity/export.csv"]
 MESSAGE = "The search text cannot contain control characters."
 
 

@@ -65,11 +65,11 @@ def test_the_own_log_names_the_administrator_and_the_application(client, auth, a
 def test_the_organisation_log_names_members_with_their_e_mails(client, auth, acme):
     _org, ada, _bob, _client_id = acme
     auth.sign_in(ada.email, ada.password)
-    html = client.get("/org/acme/activity?action=account:lockout:unlocked").get_data(as_text=True)
+    html = client.get("/orgs/acme/members/activity?action=account:lockout:unlocked").get_data(as_text=True)
     cells = _cells(html, "Account unlocked")
     assert cells[3] == "Bob Member (bob@acme.example)"  # Account
     assert cells[-1] == "Ada Admin (ada@acme.example)"  # By
-    html = client.get("/org/acme/activity").get_data(as_text=True)
+    html = client.get("/orgs/acme/members/activity").get_data(as_text=True)
     assert _cells(html, "Application allowed")[2] == "Team Wiki"
 
 
@@ -100,7 +100,7 @@ def test_the_csv_exports_name_the_actor_and_the_application(client, auth, servic
     assert (allowed["product"], allowed["application"]) == (client_id, "Team Wiki")
     admin = app.test_client()
     AuthActions(admin).sign_in(ada.email, ada.password)
-    rows = list(csv.DictReader(io.StringIO(admin.get("/org/acme/activity/export.csv").get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(admin.get("/orgs/acme/members/activity/export.csv").get_data(as_text=True))))
     unlocked = next(r for r in rows if r["action"] == "account:lockout:unlocked")
     assert unlocked["actor"] == "Ada Admin (ada@acme.example)"
 
@@ -115,7 +115,7 @@ def test_an_administrator_of_another_organisation_is_named_without_e_mail(client
     services.users.lock(bob.id, services.clock.now())
     services.get(SECURITY).center.unlock_member(services.accounts.user(gina.id), globex, bob.id, CTX)
     auth.sign_in(ada.email, ada.password)
-    html = client.get("/org/acme/activity?action=account:lockout:unlocked").get_data(as_text=True)
+    html = client.get("/orgs/acme/members/activity?action=account:lockout:unlocked").get_data(as_text=True)
     assert _cell("Gina Globex") in html and "gina@globex.example" not in html
     assert _cell("Ada Admin (ada@acme.example)") in html
 

@@ -51,6 +51,6 @@ def test_an_administrator_unlocking_a_member_lifts_it_too(app, client, auth, ser
     services.accounts.add_member(org, services.accounts.user(member.id), Role.COLLABORATOR)
     _blocked_at_the_office(app, member)
     auth.sign_in(admin.email, admin.password)
-    response = post_form(client, f"/org/acme/members/{member.id}/unlock", form_page="/org/acme/security")
+    response = post_form(client, f"/orgs/acme/members/{member.id}/unlock", form_page="/orgs/acme/members/locks")
     assert response.status_code == 302
     assert _browser(app).sign_in(member.email, member.password).status_code == 302

@@ -35,12 +35,11 @@ from idp.security.notify_address import LINK_TTL
 from idp.security.notify_address import NotificationAddressService
 from idp.security.unlock import UnlockService
 from idp.security.wizard import WizardService
+from idp.stores.orgs import SqlOrganisationStore
 from idp.stores.redis import Keys
 from idp.stores.security import RedisNotifyThrottle
 from idp.stores.security import SqlActivityStore
-from idp.stores.security import SqlMemberStore
 from idp.stores.security import SqlNotificationPrefStore
-from idp.stores.users import SqlOrgStore
 from idp.web.nav import NavEntry
 
 if TYPE_CHECKING:
@@ -78,8 +77,8 @@ def build(container: Container) -> SecurityServices:
         ip_window=settings.ratelimit.signin_window,
     )
     center = SecurityCenterService(
-        users=container.users, orgs=SqlOrgStore(container.db), members=SqlMemberStore(container.db),
-        lockout=container.lockout, events=container.events, clock=container.clock,
+        users=container.users, orgs=SqlOrganisationStore(container.db), lockout=container.lockout,
+        events=container.events, clock=container.clock,
     )
     wizard = WizardService(
         accounts=container.accounts, passwords=container.passwords, breached=breached,
@@ -111,7 +110,6 @@ def _subscribers(services: SecurityServices) -> list[Subscription]:
 
 
 def _nav(services: SecurityServices) -> list[NavEntry]:
-    center = services.center
     return [
         NavEntry(N_("Security"), "security.index", order=10, top=True, sections=("security", "activity", "wizard"),
                  description=N_("A review of everything that protects your account.")),
@@ -125,9 +123,6 @@ def _nav(services: SecurityServices) -> list[NavEntry]:
                  description=N_("Sign-ins and changes to your account, with where they came from.")),
         NavEntry(N_("Compromised password?"), "wizard.password", order=15,
                  description=N_("Change your password and sign out everywhere, step by step.")),
-        NavEntry(N_("Organisations you administer"), "org_security.index", order=60, sections=("org_security",),
-                 description=N_("Members, locked accounts, activity and single sign-on of your organisations."),
-                 visible=lambda user: bool(center.admin_memberships(user))),
     ]
 
 
@@ -159,8 +154,9 @@ def _review(services: SecurityServices) -> list[ReviewItem]:
 
 CAPABILITY = Capability(
     name="security center", slot=SECURITY, build=build,
-    blueprints=(views.bp, views_activity.bp, views_wizard.bp, views_unlock.bp, views_org.bp),
+    blueprints=(views.bp, views_activity.bp, views_wizard.bp, views_unlock.bp, views_org.bp, views_org.moved),
     template_filters={"combine_args": _combine_args},
-    nav=_nav, review=_review, subscribers=_subscribers, offers=_offers, connect=_connect,
+    nav=_nav, org_pages=lambda _services: views_org.ORG_PAGES, review=_review, subscribers=_subscribers,
+    offers=_offers, connect=_connect,
     tables="idp.stores.tables_security", migrations="security",
 )

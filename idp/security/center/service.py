@@ -22,8 +22,7 @@ from idp.model import User
 
 MIN_THRESHOLD = 3
 MAX_THRESHOLD = 100
-# The organisation pages of the security center: members' locks (unlock), members' activity.
-ORG_PAGES = (OrgAct.UNLOCK, OrgAct.SEE_ACTIVITY)
+MAX_SLUG = 64
 
 
 class ThresholdStore(Protocol):
@@ -31,21 +30,19 @@ class ThresholdStore(Protocol):
 
 
 class OrgLookup(Protocol):
+    """The organisation store (idp.stores.orgs.SqlOrganisationStore), as these pages read it."""
+
     def by_slug(self, slug: str) -> Organisation | None: ...
-    def memberships_of(self, user_id: int) -> list[Membership]: ...
-
-
-class MemberStore(Protocol):
+    def membership(self, user_id: int, org_id: int) -> Membership | None: ...
     def members(self, org_id: int) -> list[tuple[User, Role]]: ...
-    def role_of(self, user_id: int, org_id: int) -> Role | None: ...
 
 
 class SecurityCenterService:
     def __init__(
-        self, *, users: ThresholdStore, orgs: OrgLookup, members: MemberStore, lockout: LockoutService,
-        events: EventRecorder, clock: Clock,
+        self, *, users: ThresholdStore, orgs: OrgLookup, lockout: LockoutService, events: EventRecorder,
+        clock: Clock,
     ) -> None:
-        self.users, self.orgs, self.members_store = users, orgs, members
+        self.users, self.orgs = users, orgs
         self.lockout, self.events, self.clock = lockout, events, clock
 
     def set_threshold(self, user: User, threshold: int | None, ctx: RequestContext) -> User:
@@ -63,29 +60,24 @@ class SecurityCenterService:
         )
         return updated
 
-    def admin_memberships(self, user: User) -> list[Membership]:
-        """The organisations whose security pages this person may open (the permission table of
-        idp.account.org_rules: unlock or see the members' activity)."""
-        return [m for m in self.orgs.memberships_of(user.id) if any(may(m, act) for act in ORG_PAGES)]
-
-    def org_for_admin(self, user: User, slug: str, act: OrgAct = OrgAct.UNLOCK) -> Organisation:
+    def org_for_admin(self, user: User, slug: str, act: OrgAct) -> Organisation:
         """The organisation, if the permission table gives `user`'s role `act` there;
         NotFoundError otherwise, so that a non-admin cannot tell an existing organisation from a
         missing one."""
-        org = self.orgs.by_slug(slug.strip().lower()[:64])
-        role = self.members_store.role_of(user.id, org.id) if org is not None else None
-        if org is None or role is None or not may(Membership(user.id, org.id, role), act):
+        org = self.orgs.by_slug(slug.strip().lower()[:MAX_SLUG])
+        membership = self.orgs.membership(user.id, org.id) if org is not None else None
+        if org is None or not may(membership, act):
             raise NotFoundError("no such organisation")
         return org
 
     def members(self, org: Organisation) -> list[tuple[User, Role]]:
-        return self.members_store.members(org.id)
+        return self.orgs.members(org.id)
 
     def unlock_member(self, actor: User, org: Organisation, member_id: int, ctx: RequestContext) -> User:
         """Unlock a member of `org` on behalf of `actor` (the permission table's `unlock`, asked
         again here); recorded with the actor's id. A person outside the organisation is not found."""
         self.org_for_admin(actor, org.slug, OrgAct.UNLOCK)
-        for member, _role in self.members_store.members(org.id):
+        for member, _role in self.orgs.members(org.id):
             if member.id == member_id:
                 self.lockout.unlock(member, ctx, actor_id=actor.id, how="admin")
                 return member

@@ -53,11 +53,7 @@ def _address() -> NotificationAddressService:
 @bp.get("/")
 @login_required  # type: ignore[untyped-decorator]
 def index() -> str:
-    user = current_user.user
-    return render_template(
-        "security/index.html", review=services().get(SECURITY).wizard.review(user),
-        admin_of=_center().admin_memberships(user),
-    )
+    return render_template("security/index.html", review=services().get(SECURITY).wizard.review(current_user.user))
 
 
 @bp.get(SESSIONS_PATH.removeprefix("/security"))

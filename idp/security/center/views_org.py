@@ -1,6 +1,10 @@
-"""Organisation security pages for its administrators and legal representatives."""
+"""An organisation's security pages, for the roles the permission table allows: its members'
+locks (and unlock) and its members' activity, beside the organisation's page under
+`/orgs/<slug>/members/`. The addresses they had under `/org/` answer a permanent redirect."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Blueprint
 from flask import Response
@@ -8,6 +12,7 @@ from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,6 +20,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from idp.account.org_rules import OrgAct
+from idp.errors import N_
 from idp.errors import NotFoundError
 from idp.model import Organisation
 from idp.security.activity import action_label
@@ -27,8 +33,19 @@ from idp.security.center.views_activity import listing
 from idp.security.center.views_activity import page_args
 from idp.web.current import request_context
 from idp.web.current import services
+from idp.web.nav import OrgPage
 
-bp = Blueprint("org_security", __name__, url_prefix="/org")
+bp = Blueprint("org_security", __name__, url_prefix="/orgs")
+# The addresses of the first version, under /org/: each answers 308 (permanent, the method and
+# the body kept, so a form posted from an old page still reaches its new address and its CSRF
+# check), with its query string.
+moved = Blueprint("org_security_moved", __name__, url_prefix="/org")
+
+# Linked from the organisation's page (idp.account.org_views) to the roles that may open them.
+ORG_PAGES = (
+    OrgPage(N_("Locked accounts"), "org_security.locks", OrgAct.UNLOCK, order=10),
+    OrgPage(N_("Activity of members"), "org_security.activity", OrgAct.SEE_ACTIVITY, order=20),
+)
 
 
 def _center() -> SecurityCenterService:
@@ -36,7 +53,7 @@ def _center() -> SecurityCenterService:
     return center
 
 
-def _org(slug: str, act: OrgAct = OrgAct.UNLOCK) -> Organisation:
+def _org(slug: str, act: OrgAct) -> Organisation:
     # The same "Page not found" as any unknown address: a non-admin learns nothing about the
     # organisation, and nobody reads the service's internal wording.
     try:
@@ -45,16 +62,10 @@ def _org(slug: str, act: OrgAct = OrgAct.UNLOCK) -> Organisation:
         abort(404)
 
 
-@bp.get("/")
+@bp.get("/<slug>/members/locks")
 @login_required  # type: ignore[untyped-decorator]
-def index() -> str:
-    return render_template("org/index.html", memberships=_center().admin_memberships(current_user.user))
-
-
-@bp.get("/<slug>/security")
-@login_required  # type: ignore[untyped-decorator]
-def members(slug: str) -> str:
-    org = _org(slug)
+def locks(slug: str) -> str:
+    org = _org(slug, OrgAct.UNLOCK)
     people = _center().members(org)
     locked = [(u, r) for u, r in people if u.locked_at is not None]
     return render_template("org/members.html", org=org, locked=locked, members=people, form=ActionForm())
@@ -63,7 +74,7 @@ def members(slug: str) -> str:
 @bp.post("/<slug>/members/<int:member_id>/unlock")
 @login_required  # type: ignore[untyped-decorator]
 def unlock(slug: str, member_id: int) -> BaseResponse | tuple[str, int]:
-    org = _org(slug)
+    org = _org(slug, OrgAct.UNLOCK)
     form = ActionForm()
     if not form.validate_on_submit():
         return render_template(
@@ -76,10 +87,10 @@ def unlock(slug: str, member_id: int) -> BaseResponse | tuple[str, int]:
         flash(_("This person is not a member of the organisation."), "error")
     else:
         flash(_("%(name)s can sign in again.", name=member.display_name), "success")
-    return redirect(url_for("org_security.members", slug=org.slug))
+    return redirect(url_for("org_security.locks", slug=org.slug))
 
 
-@bp.get("/<slug>/activity")
+@bp.get("/<slug>/members/activity")
 @login_required  # type: ignore[untyped-decorator]
 def activity(slug: str) -> tuple[str, int]:
     org = _org(slug, OrgAct.SEE_ACTIVITY)
@@ -92,8 +103,42 @@ def activity(slug: str) -> tuple[str, int]:
     ), 200 if result.ok else 400
 
 
-@bp.get("/<slug>/activity/export.csv")
+@bp.get("/<slug>/members/activity/export.csv")
 @login_required  # type: ignore[untyped-decorator]
 def activity_csv(slug: str) -> Response | tuple[str, int]:
     org = _org(slug, OrgAct.SEE_ACTIVITY)
     return csv_response(org_id=org.id, name=f"activity-{org.slug}")
+
+
+# -- the first addresses ----------------------------------------------------------------------
+
+
+def _moved(endpoint: str, **values: Any) -> BaseResponse:
+    target = url_for(endpoint, **values)
+    query = request.query_string.decode("latin-1")
+    return redirect(f"{target}?{query}" if query else target, code=308)
+
+
+@moved.get("/")
+def old_index() -> BaseResponse:
+    return _moved("orgs.index")
+
+
+@moved.get("/<slug>/security")
+def old_locks(slug: str) -> BaseResponse:
+    return _moved("org_security.locks", slug=slug)
+
+
+@moved.post("/<slug>/members/<int:member_id>/unlock")
+def old_unlock(slug: str, member_id: int) -> BaseResponse:
+    return _moved("org_security.unlock", slug=slug, member_id=member_id)
+
+
+@moved.get("/<slug>/activity")
+def old_activity(slug: str) -> BaseResponse:
+    return _moved("org_security.activity", slug=slug)
+
+
+@moved.get("/<slug>/activity/export.csv")
+def old_activity_csv(slug: str) -> BaseResponse:
+    return _moved("org_security.activity_csv", slug=slug)

@@ -1,10 +1,11 @@
 // An independent relying party built on panva's openid-client, driven by tests/oidc/test_rp_node.py.
-// argv: issuer clientId clientSecret redirectUri postLogoutUri. It prints one JSON line per step and
+// argv: issuer clientId clientSecret redirectUri postLogoutUri [claims]. `claims`, when given, is the
+// OpenID `claims` request parameter (JSON), sent as it is. It prints one JSON line per step and
 // reads the callback URL (what the browser was sent to) from standard input.
 import * as client from 'openid-client'
 import { createInterface } from 'node:readline'
 
-const [issuer, clientId, clientSecret, redirectUri, postLogoutUri] = process.argv.slice(2)
+const [issuer, clientId, clientSecret, redirectUri, postLogoutUri, claimsRequest] = process.argv.slice(2)
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
 const say = (value) => process.stdout.write(JSON.stringify(value) + '\n')
 const read = async () => (await lines.next()).value
@@ -24,6 +25,7 @@ try {
     state,
     nonce,
     prompt: 'consent',
+    ...(claimsRequest ? { claims: claimsRequest } : {}),
   })
   say({ step: 'authorize', url: url.href, state })
   const callback = await read()
@@ -31,6 +33,7 @@ try {
     pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true,
   })
   const claims = tokens.claims()
+  // Checks the answer's sub against the ID token's (OpenID Connect Core 5.3.2).
   const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub)
   const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token)
   const refreshedClaims = refreshed.claims()
