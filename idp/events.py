@@ -126,6 +126,20 @@ class EventTag(enum.StrEnum):
     FED_CONNECTION_DISABLED = "federation:connection:disabled"
     FED_CONNECTION_TESTED = "federation:connection:tested"
 
+    # -- money (idp.money); product = billing ------------------------------------------
+    MONEY_ORDER_PLACED = "money:order:placed"
+    MONEY_ORDER_PAID = "money:order:paid"
+    MONEY_ORDER_CANCELLED = "money:order:cancelled"
+    MONEY_ORDER_CREDITED = "money:order:credited"  # a cancelled order's transfer kept as balance
+    MONEY_CASHBACK_CREDITED = "money:cashback:credited"
+    MONEY_BALANCE_ADJUSTED = "money:balance:adjusted"
+    MONEY_LEDGER_EXPORTED = "money:ledger:exported"
+    MONEY_PAYOUT_REQUESTED = "money:payout:requested"
+    MONEY_PAYOUT_WITHDRAWN = "money:payout:withdrawn"
+    MONEY_PAYOUT_APPROVED = "money:payout:approved"
+    MONEY_PAYOUT_REJECTED = "money:payout:rejected"
+    MONEY_PAYOUT_PAID = "money:payout:paid"
+
 
 class Product(enum.StrEnum):
     """Where an action happened; applications use their client id instead."""
@@ -135,6 +149,7 @@ class Product(enum.StrEnum):
     KAUTH = "kauth"
     API = "api"
     ADMIN = "admin"
+    BILLING = "billing"
 
 
 class EventStore(Protocol):

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
@@ -112,6 +113,8 @@ def _page(slug: str, *, status: int = 200, problem: str | None = None, invite: I
         invite=invite or InviteForm(formdata=None), role_form=RoleForm(formdata=None), button=ButtonForm(),
         factor_form=RequireFactorForm(formdata=None, required=view.org.require_factor), OrgAct=OrgAct,
         can_require=container.organisations.factor_enrolment(),
+        # The billing pages belong to the money capability: linked when it is installed.
+        has_billing="money.billing" in current_app.view_functions,
     ), status
 
 

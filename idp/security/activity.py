@@ -122,6 +122,18 @@ ACTION_LABELS: dict[str, str] = {
     EventTag.FED_CONNECTION_SAVED: N_("Single sign-on connection saved"),
     EventTag.FED_CONNECTION_DISABLED: N_("Single sign-on connection disabled"),
     EventTag.FED_CONNECTION_TESTED: N_("Single sign-on connection tested"),
+    EventTag.MONEY_ORDER_PLACED: N_("Order placed"),
+    EventTag.MONEY_ORDER_PAID: N_("Order paid"),
+    EventTag.MONEY_ORDER_CANCELLED: N_("Order cancelled"),
+    EventTag.MONEY_ORDER_CREDITED: N_("Cancelled order's transfer credited to the balance"),
+    EventTag.MONEY_CASHBACK_CREDITED: N_("Cashback credited"),
+    EventTag.MONEY_BALANCE_ADJUSTED: N_("Prepaid balance adjusted by an operator"),
+    EventTag.MONEY_LEDGER_EXPORTED: N_("Prepaid ledger exported"),
+    EventTag.MONEY_PAYOUT_REQUESTED: N_("Payout requested"),
+    EventTag.MONEY_PAYOUT_WITHDRAWN: N_("Payout request withdrawn"),
+    EventTag.MONEY_PAYOUT_APPROVED: N_("Payout approved"),
+    EventTag.MONEY_PAYOUT_REJECTED: N_("Payout rejected"),
+    EventTag.MONEY_PAYOUT_PAID: N_("Payout paid"),
 }
 
 PRODUCT_LABELS: dict[str, str] = {
@@ -130,6 +142,7 @@ PRODUCT_LABELS: dict[str, str] = {
     "kauth": N_("kAuth"),
     "api": N_("API"),
     "admin": N_("Administration"),
+    "billing": N_("Billing"),
 }
 
 

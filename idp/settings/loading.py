@@ -33,6 +33,7 @@ from idp.settings.foundation import SessionSettings
 from idp.settings.foundation import SignupSettings
 from idp.settings.foundation import SmsSettings
 from idp.settings.foundation import SmtpSettings
+from idp.settings.pricing import MoneySettings
 from idp.settings.pricing import PricingSettings
 
 ENV_PREFIX = "IDP_"
@@ -75,6 +76,7 @@ class Settings(BaseSettings):
     kauth: KauthSettings = KauthSettings()
     federation: FederationSettings = FederationSettings()
     pricing: PricingSettings = PricingSettings()
+    money: MoneySettings = MoneySettings()
 
     @classmethod
     def settings_customise_sources(
