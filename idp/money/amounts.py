@@ -11,11 +11,12 @@ from idp.errors import N_
 from idp.errors import ValidationError
 from idp.money.pricing import CENT
 
-# Digits, an optional decimal point (or the French comma) and decimals; spaces, apostrophes and
-# no-break spaces grouping thousands are dropped first ("1'250.50", "1 250,50").
-_AMOUNT = re.compile(r"^(\d{1,15})(?:[.,](\d+))?$")
-_GROUPING = re.compile(r"[\s'\u00a0\u202f]")
-_WHOLE = re.compile(r"^\d{1,15}$")
+# ASCII digits (Python's \d takes any script's), an optional decimal point (or the French comma)
+# and decimals; a space, apostrophe or no-break space between two digits groups thousands and is
+# dropped first ("1'250.50", "1 250,50").
+_AMOUNT = re.compile(r"^([0-9]{1,15})(?:[.,]([0-9]+))?$")
+_GROUPING = re.compile(r"(?<=[0-9])[ '\u00a0\u202f](?=[0-9])")
+_WHOLE = re.compile(r"^[0-9]{1,15}$")
 MAX_INPUT = 40
 
 
@@ -46,7 +47,7 @@ def parse_amount(raw: str | None, *, maximum: Decimal, field: str = "amount") ->
         raise ValidationError(N_("Enter the amount without a sign; it must be more than zero."), field=field)
     match = _AMOUNT.match(text)
     if match is None:
-        if re.match(r"^\d{16,}", text):
+        if re.match(r"^[0-9]{16,}", text):
             raise ValidationError(N_("This amount is too large."), field=field)
         raise ValidationError(N_("Enter an amount in figures, such as 120.50."), field=field)
     whole, decimals = match.group(1), match.group(2) or ""
@@ -68,10 +69,10 @@ def parse_quantity(raw: str | None, *, maximum: int, field: str = "quantity") ->
     text = (raw or "").strip()[:MAX_INPUT + 1]
     if not text:
         raise ValidationError(N_("Enter a quantity."), field=field)
-    if re.match(r"^-\d+$", text):
+    if re.match(r"^-[0-9]+$", text):
         raise ValidationError(N_("The quantity must be 1 or more."), field=field)
     if not _WHOLE.match(text):
-        if re.match(r"^\d{16,}$", text):
+        if re.match(r"^[0-9]{16,}$", text):
             raise ValidationError(N_("The quantity can be %(max)s at most."), field=field, max=maximum)
         raise ValidationError(N_("The quantity is a whole number, such as 3."), field=field)
     quantity = int(text)

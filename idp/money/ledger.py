@@ -122,9 +122,10 @@ class LedgerService:
         """An operator's correction, with its reason in `note`; a debit never takes the balance
         below zero (ValidationError)."""
         org = self.access.by_slug(slug)
-        cur = _choice(currency.strip().upper(), Currency, "currency")
-        if not isinstance(cur, Currency):
-            raise ValidationError(N_("Choose CHF or EUR."), field="currency")
+        try:
+            cur = Currency(currency.strip().upper())
+        except ValueError as exc:
+            raise ValidationError(N_("Choose CHF or EUR."), field="currency") from exc
         value = parse_amount(amount, maximum=self.max_amount)
         note = " ".join(note.split())
         if not note or len(note) > MAX_NOTE:

@@ -4,6 +4,7 @@ paged, as CSV); and what the other billing pages share (who is asking, how amoun
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +41,7 @@ from idp.web.current import services
 from idp.web.i18n import translate_error
 
 bp = Blueprint("money", __name__, url_prefix="/orgs")
+_CODE_THEN_FIGURE = re.compile(r"^([A-Z]{3})(?=\d)")
 
 Page = str | BaseResponse | tuple[str, int]
 
@@ -49,8 +51,9 @@ def money() -> Money:
 
 
 def amount_filter(amount: Decimal, currency: object) -> str:
-    """An amount in the page's language: "CHF 1,250.50", "1 250,50 CHF"."""
-    return str(format_currency(amount, str(currency)))
+    """An amount in the page's language: "CHF 1,250.50", "1 250,50 CHF" (a no-break space
+    between a currency code and the figures, which Babel's English pattern leaves out)."""
+    return _CODE_THEN_FIGURE.sub("\\1\u00a0", str(format_currency(amount, str(currency))))
 
 
 def product_name(code: str) -> str:
