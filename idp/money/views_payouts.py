@@ -9,6 +9,7 @@ from flask import abort
 from flask import flash
 from flask import redirect
 from flask import url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -45,7 +46,7 @@ def _page(caller: Caller, form: PayoutForm | None = None, status: int = 200, pro
     return render(
         "money/payouts.html", caller, form=form or PayoutForm(formdata=None), problem=problem,
         balances=container.payouts.balances(caller), payouts=container.payouts.history(caller), button=ButtonForm(),
-        maximum=container.payouts.max_amount,
+        maximum=format_decimal(container.payouts.max_amount, format="#,##0.00"),
     ), status
 
 
