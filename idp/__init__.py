@@ -28,6 +28,7 @@ CAPABILITIES = (
     "idp.kauth.capability",
     "idp.federation.capability",
     "idp.domains.capability",
+    "idp.money.capability",
 )
 
 

@@ -135,6 +135,19 @@ class EventTag(enum.StrEnum):
     DOMAIN_TRANSFER_FAILED = "domains:transfer:failed"
     DOMAIN_TRANSFER_RELAUNCHED = "domains:transfer:relaunched"
     DOMAIN_TRANSFER_COMPLETED = "domains:transfer:completed"
+    # -- money (idp.money); product = billing ------------------------------------------
+    MONEY_ORDER_PLACED = "money:order:placed"
+    MONEY_ORDER_PAID = "money:order:paid"
+    MONEY_ORDER_CANCELLED = "money:order:cancelled"
+    MONEY_ORDER_CREDITED = "money:order:credited"  # a cancelled order's transfer kept as balance
+    MONEY_CASHBACK_CREDITED = "money:cashback:credited"
+    MONEY_BALANCE_ADJUSTED = "money:balance:adjusted"
+    MONEY_LEDGER_EXPORTED = "money:ledger:exported"
+    MONEY_PAYOUT_REQUESTED = "money:payout:requested"
+    MONEY_PAYOUT_WITHDRAWN = "money:payout:withdrawn"
+    MONEY_PAYOUT_APPROVED = "money:payout:approved"
+    MONEY_PAYOUT_REJECTED = "money:payout:rejected"
+    MONEY_PAYOUT_PAID = "money:payout:paid"
 
 
 class Product(enum.StrEnum):
@@ -146,6 +159,7 @@ class Product(enum.StrEnum):
     API = "api"
     ADMIN = "admin"
     DOMAINS = "domains"
+    BILLING = "billing"
 
 
 class EventStore(Protocol):

@@ -32,6 +32,8 @@ class OrgAct(enum.StrEnum):
     HAND_OVER = "hand_over"
     DELETE_ORG = "delete_org"
     LEAVE = "leave"
+    BILLING = "billing"  # the prepaid balance, its ledger, orders (idp.money)
+    REQUEST_PAYOUT = "request_payout"  # pay the balance out to a bank or PayPal account
 
 
 LR, ADMIN, COLLABORATOR = Role.LEGAL_REPRESENTATIVE, Role.ADMIN, Role.COLLABORATOR
@@ -54,6 +56,8 @@ TABLE: Mapping[OrgAct, frozenset[Role]] = {
     OrgAct.HAND_OVER: _LR,
     OrgAct.DELETE_ORG: _LR,
     OrgAct.LEAVE: _EVERYONE,
+    OrgAct.BILLING: _MANAGERS,
+    OrgAct.REQUEST_PAYOUT: _LR,
 }
 
 # The rules on the target, as docs/account.md states them (the test reads this list too).

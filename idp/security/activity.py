@@ -126,6 +126,18 @@ ACTION_LABELS: dict[str, str] = {
     EventTag.DOMAIN_TRANSFER_FAILED: N_("Domain transfer failed"),
     EventTag.DOMAIN_TRANSFER_RELAUNCHED: N_("Domain transfer relaunched"),
     EventTag.DOMAIN_TRANSFER_COMPLETED: N_("Domain transfer completed"),
+    EventTag.MONEY_ORDER_PLACED: N_("Order placed"),
+    EventTag.MONEY_ORDER_PAID: N_("Order paid"),
+    EventTag.MONEY_ORDER_CANCELLED: N_("Order cancelled"),
+    EventTag.MONEY_ORDER_CREDITED: N_("Cancelled order's transfer credited to the balance"),
+    EventTag.MONEY_CASHBACK_CREDITED: N_("Cashback credited"),
+    EventTag.MONEY_BALANCE_ADJUSTED: N_("Prepaid balance adjusted by an operator"),
+    EventTag.MONEY_LEDGER_EXPORTED: N_("Prepaid ledger exported"),
+    EventTag.MONEY_PAYOUT_REQUESTED: N_("Payout requested"),
+    EventTag.MONEY_PAYOUT_WITHDRAWN: N_("Payout request withdrawn"),
+    EventTag.MONEY_PAYOUT_APPROVED: N_("Payout approved"),
+    EventTag.MONEY_PAYOUT_REJECTED: N_("Payout rejected"),
+    EventTag.MONEY_PAYOUT_PAID: N_("Payout paid"),
 }
 
 PRODUCT_LABELS: dict[str, str] = {
@@ -135,6 +147,7 @@ PRODUCT_LABELS: dict[str, str] = {
     "api": N_("API"),
     "admin": N_("Administration"),
     "domains": N_("Domains"),
+    "billing": N_("Billing"),
 }
 
 

@@ -28,6 +28,7 @@ from idp.settings.loading import Settings
 from idp.settings.loading import config_file_path
 from idp.settings.loading import instance_path_from_env
 from idp.settings.loading import load_settings
+from idp.settings.pricing import MoneySettings
 from idp.settings.pricing import PricingSettings
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "LogSettings",
     "MailSettings",
     "MfaSettings",
+    "MoneySettings",
     "OidcSettings",
     "PasswordSettings",
     "PricingSettings",

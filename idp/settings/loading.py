@@ -34,6 +34,7 @@ from idp.settings.foundation import SessionSettings
 from idp.settings.foundation import SignupSettings
 from idp.settings.foundation import SmsSettings
 from idp.settings.foundation import SmtpSettings
+from idp.settings.pricing import MoneySettings
 from idp.settings.pricing import PricingSettings
 
 ENV_PREFIX = "IDP_"
@@ -77,6 +78,7 @@ class Settings(BaseSettings):
     federation: FederationSettings = FederationSettings()
     domains: DomainSettings = DomainSettings()
     pricing: PricingSettings = PricingSettings()
+    money: MoneySettings = MoneySettings()
 
     @classmethod
     def settings_customise_sources(

@@ -1,5 +1,6 @@
 """The product catalogue of partner pricing (idp.money.pricing): public prices, degressive rates
-by quantity, the partner discount. Amounts are decimals with at most two places, never floats."""
+by quantity, the partner discount; and the limits of orders, the ledger and payouts (idp.money).
+Amounts are decimals with at most two places, never floats."""
 
 from __future__ import annotations
 
@@ -67,3 +68,16 @@ class PricingSettings(BaseModel):
         if len(set(codes)) != len(codes):
             raise ValueError("two products have the same code")
         return self
+
+
+class MoneySettings(BaseModel):
+    # Shown on an order awaiting a bank transfer: whom to pay, and the account to pay to.
+    transfer_beneficiary: str = Field(default="", max_length=200)
+    transfer_iban: str = Field(default="", max_length=42)
+    # Units of one product in one order; more is refused.
+    max_quantity: int = Field(default=10_000, ge=1, le=1_000_000)
+    # The largest payout or operator adjustment, in the currency's units.
+    max_amount: Amount = Decimal("100000.00")
+    # Entries of the ledger on one page, and at most in one CSV export.
+    page_size: int = Field(default=50, ge=10, le=500)
+    export_limit: int = Field(default=10_000, ge=100, le=100_000)

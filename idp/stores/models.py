@@ -70,6 +70,9 @@ class UserRow(Base):
 
 class OrganisationRow(Base):
     __tablename__ = "organisations"
+    # Money rows name an organisation by id and outlive it (migration 0013): SQLite must
+    # never give a deleted organisation's id to another.
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 - SQLAlchemy's own attribute
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)

@@ -20,6 +20,7 @@ from idp.errors import ValidationError
 from idp.federation import FEDERATION
 from idp.model import RequestContext
 from idp.model import Role
+from idp.money import MONEY
 from idp.security.center import SECURITY
 from tests.account.conftest import post
 from tests.conftest import csrf_of
@@ -113,6 +114,11 @@ ACTS: dict[OrgAct, Act] = {
         lambda s, p: True, 200),
     OrgAct.MANAGE_PRODUCTS: Act(
         lambda s, actor, p: s.get(DOMAINS).access(actor, "acme"), _page("/orgs/acme/domains"), lambda s, p: True),
+    OrgAct.BILLING: Act(
+        lambda s, actor, p: s.get(MONEY).access.billing(actor, "acme"), _page("/orgs/acme/billing"), lambda s, p: True),
+    OrgAct.REQUEST_PAYOUT: Act(
+        lambda s, actor, p: s.get(MONEY).access.payouts(actor, "acme"), _page("/orgs/acme/billing/payouts"),
+        lambda s, p: True),
     OrgAct.REQUIRE_FACTOR: Act(
         lambda s, actor, p: s.organisations.set_require_factor(actor, "acme", True, CTX),
         _form("/orgs/acme/require-factor", {"required": "y"}), lambda s, p: s.accounts.org("acme").require_factor),
@@ -159,7 +165,7 @@ def test_the_service_refuses_the_act_to_a_role_that_lacks_it(services, acme, act
     with pytest.raises((OrgForbiddenError, NotFoundError)):
         ACTS[act].service(services, user(services, acme, ACTORS[role]), acme)
     if act not in (OrgAct.SEE_MEMBERS, OrgAct.MANAGE_SSO, OrgAct.SEE_ACTIVITY, OrgAct.SEE_FACTORS,
-                   OrgAct.MANAGE_PRODUCTS):
+                   OrgAct.MANAGE_PRODUCTS, OrgAct.BILLING, OrgAct.REQUEST_PAYOUT):
         assert not ACTS[act].done(services, acme)
     assert _locked_out(services, acme) and role_of(services, acme, "target") is COLLAB
 
@@ -183,7 +189,8 @@ def test_the_page_refuses_the_act_to_a_role_that_lacks_it(client, auth, services
     assert response.status_code == ACTS[act].refused_status, response.get_data(as_text=True)[:400]
     if act is OrgAct.SEE_FACTORS:
         assert not _page_shows_factors(response)
-    elif act not in (OrgAct.SEE_MEMBERS, OrgAct.MANAGE_SSO, OrgAct.SEE_ACTIVITY, OrgAct.MANAGE_PRODUCTS):
+    elif act not in (OrgAct.SEE_MEMBERS, OrgAct.MANAGE_SSO, OrgAct.SEE_ACTIVITY, OrgAct.MANAGE_PRODUCTS,
+                     OrgAct.BILLING, OrgAct.REQUEST_PAYOUT):
         assert not ACTS[act].done(services, acme)
     assert _locked_out(services, acme) and role_of(services, acme, "target") is COLLAB
 

@@ -20,6 +20,8 @@ from idp.kauth import KAUTH
 from idp.mfa import MFA
 from idp.model import RequestContext
 from idp.model import Role
+from idp.money import MONEY
+from idp.money.orders import OrderRequest
 from idp.oidc import OIDC
 from idp.security.center import SECURITY
 from idp.security.credentials import CREDENTIALS
@@ -211,6 +213,7 @@ def make_cast(services: Any, client: Any, clock: Any, make_user: Any) -> Cast:
     ids["phone"] = services.phones.add(user, label="Mobile", number="+41 79 123 45 67", ctx=CTX,
                                        text="%(code)s").id
     ids["notify_address"] = _notify_address(services, user)
+    ids["order"] = _money(services, user)
     cast = Cast(person, phone, ids)
     cast.credentials(services)
     return cast
@@ -224,3 +227,17 @@ def _notify_address(services: Any, user: Any) -> str:
     [mail] = [m for m in outbox(services) if m["to"] == address]
     link = next(word for word in mail["body"].split() if "/security/notifications/address/" in word)
     return link.removeprefix(services.settings.server.base_url)
+
+
+def _money(services: Any, user: Any) -> int:
+    """A prepaid balance, an order paid from it, one awaiting its transfer, a payout asked for;
+    returns the id of the order awaiting its transfer."""
+    money = services.get(MONEY)
+    money.ledger.adjust(ORG, "CHF", "500.00", debit=False, note="Opening balance", ctx=CTX)
+    caller = money.access.billing(user, ORG)
+    for method, quantity in (("balance", "3"), ("transfer", "35")):
+        request = OrderRequest(product="web_hosting", quantity=quantity, currency="CHF", method=method)
+        order = money.orders.place(caller, request, f"{money.orders.quote(caller, request).total:.2f}", CTX)
+    money.payouts.request(money.access.payouts(user, ORG), amount="120.50", currency="CHF", method="bank",
+                          iban="CH93 0076 2011 6238 5295 7", paypal="", ctx=CTX)
+    return int(order.id)

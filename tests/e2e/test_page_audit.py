@@ -55,6 +55,7 @@ EXCLUDED = {
     "/mfa/recovery-codes.txt": "the recovery codes as a text download",
     "/security/activity/export.csv": "the activity log as a CSV download",
     "/orgs/<slug>/members/activity/export.csv": "the organisation's activity as a CSV download",
+    "/orgs/<slug>/billing/ledger.csv": "the prepaid ledger as a CSV download",
     # Redirects only: where they lead is audited.
     "/demo/login": "redirects to the authorization endpoint (its consent page is audited)",
     "/demo/callback": "redirects back to /demo",
@@ -193,6 +194,17 @@ def visits(cast: Cast) -> list[Visit]:
         Visit("org domains", IN, f"/orgs/{org}/domains"),
         Visit("domain relaunch", IN, ids["domain_link"]),
         Visit("domain relaunch refused", IN, "/domains/relaunch/not-a-link", 400),
+        Visit("billing", IN, f"/orgs/{org}/billing"),
+        Visit("ledger", IN, f"/orgs/{org}/billing/ledger"),
+        Visit("ledger refused filters", IN, f"/orgs/{org}/billing/ledger?kind=refund&date_from=nope", 400),
+        Visit("orders", IN, f"/orgs/{org}/billing/orders"),
+        Visit("order form", IN, f"/orgs/{org}/billing/orders/new"),
+        Visit("order price", IN, f"/orgs/{org}/billing/orders/new?product=web_hosting&quantity=35&currency=CHF"
+                                 "&method=balance&kind=renewal"),
+        Visit("order form refused", IN, f"/orgs/{org}/billing/orders/new?product=web_hosting&quantity=0"
+                                        "&currency=CHF&method=transfer&kind=order", 400),
+        Visit("order", IN, f"/orgs/{org}/billing/orders/{ids['order']}"),
+        Visit("payouts", IN, f"/orgs/{org}/billing/payouts"),
         Visit("applications", IN, "/applications"),
         Visit("consent", IN, ids["consent"]),
         Visit("authorize error", IN, ids["authorize_error"], 400),

@@ -1,0 +1,63 @@
+"""What the money services need of storage (idp.stores.money, idp.stores.money_orders)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+from typing import Protocol
+
+from idp.money.model import EntryKind
+from idp.money.model import LedgerEntry
+from idp.money.model import Order
+from idp.money.model import OrderStatus
+from idp.money.model import Payout
+from idp.money.model import PayoutMethod
+from idp.money.model import PayoutState
+from idp.money.model import Reason
+from idp.money.model import StoredPayout
+from idp.money.pricing import Currency
+
+
+class LedgerStore(Protocol):
+    def lock(self, accounts: Iterable[tuple[int, Currency]], now: dt.datetime) -> None: ...
+    def append(
+        self, *, org_id: int, currency: Currency, kind: EntryKind, amount: Decimal, reason: Reason,
+        reference: str | None, note: str | None, actor_id: int | None, now: dt.datetime,
+    ) -> LedgerEntry: ...
+    def balance(self, org_id: int, currency: Currency) -> Decimal: ...
+    def balances(self, org_id: int) -> dict[Currency, Decimal]: ...
+    def entries(
+        self, org_id: int, *, currency: Currency | None = None, kind: EntryKind | None = None,
+        reason: Reason | None = None, date_from: dt.datetime | None = None, date_to: dt.datetime | None = None,
+        offset: int = 0, limit: int = 50,
+    ) -> tuple[list[LedgerEntry], int]: ...
+    def names(self, user_ids: Iterable[int]) -> dict[int, str]: ...
+
+
+class OrderStore(Protocol):
+    def add(self, draft: Order) -> Order: ...
+    def get(self, order_id: int) -> Order | None: ...
+    def of_org(self, org_id: int, *, offset: int = 0, limit: int = 50) -> tuple[list[Order], int]: ...
+    def with_status(self, status: OrderStatus | None, *, limit: int = 200) -> list[Order]: ...
+    def change(self, order_id: int, *, was: OrderStatus, **values: Any) -> bool: ...
+    def mark_credited(self, order_id: int, now: dt.datetime) -> bool: ...
+
+
+class PayoutStore(Protocol):
+    def add(
+        self, *, org_id: int, currency: Currency, amount: Decimal, method: PayoutMethod, destination_encrypted: str,
+        destination_hint: str, requested_by: int | None, now: dt.datetime,
+    ) -> Payout: ...
+    def get(self, payout_id: int) -> StoredPayout | None: ...
+    def of_org(self, org_id: int, *, limit: int = 100) -> list[Payout]: ...
+    def in_state(self, state: PayoutState | None, *, limit: int = 200) -> list[Payout]: ...
+    def change(self, payout_id: int, *, was: PayoutState, state: PayoutState, **values: Any) -> bool: ...
+
+
+class Box(Protocol):
+    """idp.crypto.SecretBox: how payout destinations are kept."""
+
+    def encrypt(self, plaintext: str | bytes) -> str: ...
+    def decrypt_str(self, token: str) -> str: ...
