@@ -27,6 +27,7 @@ CAPABILITIES = (
     "idp.oidc.capability",
     "idp.kauth.capability",
     "idp.federation.capability",
+    "idp.partners.capability",
 )
 
 

@@ -126,6 +126,20 @@ class EventTag(enum.StrEnum):
     FED_CONNECTION_DISABLED = "federation:connection:disabled"
     FED_CONNECTION_TESTED = "federation:connection:tested"
 
+    # -- partners (idp.partners); each act is recorded in both organisations' logs ----------
+    PARTNER_MARKED = "partners:organisation:marked"
+    PARTNER_UNMARKED = "partners:organisation:unmarked"
+    PARTNER_INVITED = "partners:client:invited"
+    PARTNER_REQUEST_CANCELLED = "partners:client:request_cancelled"
+    PARTNER_ACCEPTED = "partners:partnership:granted"
+    PARTNER_DECLINED = "partners:partnership:declined"
+    PARTNER_CHANGED = "partners:partnership:changed"
+    PARTNER_ENDED = "partners:partnership:ended"
+    PARTNER_EXPIRED = "partners:partnership:expired"
+    PARTNER_RENEWED = "partners:partnership:renewed"
+    PARTNER_ASSIGNED = "partners:assignment:added"
+    PARTNER_UNASSIGNED = "partners:assignment:removed"
+
 
 class Product(enum.StrEnum):
     """Where an action happened; applications use their client id instead."""
@@ -135,6 +149,7 @@ class Product(enum.StrEnum):
     KAUTH = "kauth"
     API = "api"
     ADMIN = "admin"
+    PARTNERS = "partners"
 
 
 class EventStore(Protocol):

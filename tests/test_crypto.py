@@ -34,6 +34,7 @@ LABELS = {
     Purpose.EMAIL_CHANGE: (b"idp key derivation", b"idp e-mail change link key v1"),
     Purpose.SIGNUP_LINK: (b"idp key derivation", b"idp sign-up verification link key v1"),
     Purpose.ORG_INVITATION: (b"idp key derivation", b"idp organisation invitation link key v1"),
+    Purpose.PARTNER_REQUEST: (b"idp key derivation", b"idp partner request link key v1"),
 }
 
 

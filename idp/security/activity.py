@@ -122,6 +122,18 @@ ACTION_LABELS: dict[str, str] = {
     EventTag.FED_CONNECTION_SAVED: N_("Single sign-on connection saved"),
     EventTag.FED_CONNECTION_DISABLED: N_("Single sign-on connection disabled"),
     EventTag.FED_CONNECTION_TESTED: N_("Single sign-on connection tested"),
+    EventTag.PARTNER_MARKED: N_("Made a partner organisation"),
+    EventTag.PARTNER_UNMARKED: N_("No longer a partner organisation"),
+    EventTag.PARTNER_INVITED: N_("Partner request sent to a client"),
+    EventTag.PARTNER_REQUEST_CANCELLED: N_("Partner request withdrawn"),
+    EventTag.PARTNER_ACCEPTED: N_("Partnership granted"),
+    EventTag.PARTNER_DECLINED: N_("Partner request declined"),
+    EventTag.PARTNER_CHANGED: N_("Partner's rights changed"),
+    EventTag.PARTNER_ENDED: N_("Partnership ended"),
+    EventTag.PARTNER_EXPIRED: N_("Partnership expired"),
+    EventTag.PARTNER_RENEWED: N_("Partnership renewed"),
+    EventTag.PARTNER_ASSIGNED: N_("Collaborator assigned to a client"),
+    EventTag.PARTNER_UNASSIGNED: N_("Collaborator unassigned from a client"),
 }
 
 PRODUCT_LABELS: dict[str, str] = {
@@ -130,6 +142,7 @@ PRODUCT_LABELS: dict[str, str] = {
     "kauth": N_("kAuth"),
     "api": N_("API"),
     "admin": N_("Administration"),
+    "partners": N_("Partners"),
 }
 
 

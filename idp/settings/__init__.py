@@ -8,6 +8,7 @@ from idp.settings.capabilities import FederationSettings
 from idp.settings.capabilities import KauthSettings
 from idp.settings.capabilities import MfaSettings
 from idp.settings.capabilities import OidcSettings
+from idp.settings.capabilities import PartnersSettings
 from idp.settings.foundation import Addresses
 from idp.settings.foundation import DatabaseSettings
 from idp.settings.foundation import LockoutSettings
@@ -40,6 +41,7 @@ __all__ = [
     "MailSettings",
     "MfaSettings",
     "OidcSettings",
+    "PartnersSettings",
     "PasswordSettings",
     "PricingSettings",
     "RateLimitSettings",

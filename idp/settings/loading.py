@@ -20,6 +20,7 @@ from idp.settings.capabilities import FederationSettings
 from idp.settings.capabilities import KauthSettings
 from idp.settings.capabilities import MfaSettings
 from idp.settings.capabilities import OidcSettings
+from idp.settings.capabilities import PartnersSettings
 from idp.settings.foundation import DatabaseSettings
 from idp.settings.foundation import LockoutSettings
 from idp.settings.foundation import LogSettings
@@ -75,6 +76,7 @@ class Settings(BaseSettings):
     kauth: KauthSettings = KauthSettings()
     federation: FederationSettings = FederationSettings()
     pricing: PricingSettings = PricingSettings()
+    partners: PartnersSettings = PartnersSettings()
 
     @classmethod
     def settings_customise_sources(
