@@ -15,13 +15,17 @@ from idp.crypto import derive
 from idp.errors import N_
 from idp.foundation.links import RowLinks
 from idp.partners import PARTNERS
+from idp.partners.client_views import bp as access_bp
 from idp.partners.commands import org_group
 from idp.partners.commands import partners_group
 from idp.partners.common import Ports
 from idp.partners.lifecycle import PartnershipService
+from idp.partners.request_views import bp as requests_bp
 from idp.partners.requests import RequestService
 from idp.partners.service import PartnerService
+from idp.partners.views import bp as partner_bp
 from idp.stores.partners import SqlPartnerStore
+from idp.web.nav import NavEntry
 
 if TYPE_CHECKING:
     from idp.container import Container
@@ -54,13 +58,23 @@ def _connect(service: PartnerService, container: Container) -> None:
     container.organisations.before_delete.append(service.lifecycle.org_deleted)
 
 
+def _nav(service: PartnerService) -> list[NavEntry]:
+    # Listed on the account home only while a request waits for the person.
+    return [NavEntry(
+        N_("Partner requests"), "partner_requests.index", order=62,
+        description=N_("Partners who ask to manage one of your organisations."),
+        visible=lambda user: bool(service.requests_for(user)),
+    )]
+
+
 def _erasers(service: PartnerService) -> list[AccountEraser]:
     return [AccountEraser(N_("The partner requests sent to your address"), service.lifecycle.erase)]
 
 
 CAPABILITY = Capability(
     name="partners", slot=PARTNERS, build=build,
-    offers=_offers, connect=_connect, erase_account=_erasers,
+    blueprints=(partner_bp, access_bp, requests_bp),
+    offers=_offers, connect=_connect, nav=_nav, erase_account=_erasers,
     commands=(org_group, partners_group),
     tables="idp.stores.tables_partners", migrations="partners",
 )

@@ -246,6 +246,8 @@ class RequestService:
         representative of the chosen organisation (PartnerForbiddenError otherwise); the request
         works once (a compare-and-set from pending)."""
         request = self._mine(user, request_id)
+        # The payment means are the partner's offer: the client grants rights and a duration.
+        access = dataclasses.replace(decision.access, payer_is_partner=request.access.payer_is_partner)
         client = self._client(user, request, decision, ctx)
         now = self.ports.clock.now()
         self.lifecycle.expire_overdue(client.id)
@@ -255,12 +257,12 @@ class RequestService:
                     raise ValidationError(DECIDED)
                 p = self.ports.partners.add_partnership(
                     partner_org_id=request.partner_org_id, client_org_id=client.id, request_id=request.id,
-                    contact_email=request.email, access=decision.access, granted_by=user.id, now=now,
+                    contact_email=request.email, access=access, granted_by=user.id, now=now,
                 )
                 self.notify.record(EventTag.PARTNER_ACCEPTED, ctx, user.id, p, {
                     "request": request.id, "access": "full" if p.full else "limited",
                     "rights": sorted(r.value for r in p.granted_rights), "days": p.term_days,
-                    "as_requested": decision.access == request.access,
+                    "as_requested": access == request.access,
                 })
                 self.notify.mail_both("granted", p, by=user.display_name)
         except ConflictError as exc:
