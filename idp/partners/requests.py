@@ -119,7 +119,7 @@ class RequestService:
         others = [o for o in represented if o != partner.id]
         if not others:
             return ITSELF
-        managed = self.ports.partners.managed_among(partner.id, others)
+        managed = self.ports.partners.managed_among(partner.id, others, self.ports.clock.now())
         return MANAGED if set(others) <= managed else None
 
     def invite(self, actor: User, partner_slug: str, email: str, access: Access, ctx: RequestContext) -> PartnerRequest:
@@ -209,7 +209,8 @@ class RequestService:
         represent; those that cannot be chosen say why)."""
         request = self._mine(user, request_id)
         represented = [m for m in self.ports.orgs.memberships_of(user.id) if m.role is Role.LEGAL_REPRESENTATIVE]
-        managed = self.ports.partners.managed_among(request.partner_org_id, [m.org_id for m in represented])
+        managed = self.ports.partners.managed_among(request.partner_org_id, [m.org_id for m in represented],
+                                                    self.ports.clock.now())
         choices = []
         for m in represented:
             refused = ITSELF if m.org_id == request.partner_org_id else MANAGED_BY_THEM if m.org_id in managed else (

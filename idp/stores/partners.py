@@ -250,13 +250,15 @@ class SqlPartnerStore:
                 (PartnershipRow.partner_org_id == org_id) | (PartnershipRow.client_org_id == org_id),
             ).order_by(PartnershipRow.id))
 
-    def managed_among(self, partner_org_id: int, org_ids: Collection[int]) -> set[int]:
-        """Which of these organisations the partner manages now (an active partnership)."""
+    def managed_among(self, partner_org_id: int, org_ids: Collection[int], now: dt.datetime) -> set[int]:
+        """Which of these organisations the partner manages at `now` (an active partnership not
+        past its end, or renewing)."""
         if not org_ids:
             return set()
         with self.db.transaction() as s:
             return set(s.scalars(select(PartnershipRow.client_org_id).where(
                 PartnershipRow.partner_org_id == partner_org_id, PartnershipRow.status == ACTIVE,
+                (PartnershipRow.ends_at > now) | PartnershipRow.auto_renew.is_(True),
                 PartnershipRow.client_org_id.in_(list(org_ids)))))
 
     def due(self, now: dt.datetime, limit: int = 100) -> list[Partnership]:
