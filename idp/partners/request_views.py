@@ -83,7 +83,7 @@ def _page(review: Review, form: ReviewForm, status: int = 200, problem: str | No
                            problem=problem, NEW_ORG=NEW_ORG), status
 
 
-@bp.get("/<int:request_id>")
+@bp.get("/<int(max=2147483647):request_id>")
 @login_required  # type: ignore[untyped-decorator]
 def review(request_id: int) -> Page:
     try:
@@ -93,7 +93,7 @@ def review(request_id: int) -> Page:
     return _page(found, _form_for(found))
 
 
-@bp.post("/<int:request_id>/accept")
+@bp.post("/<int(max=2147483647):request_id>/accept")
 @login_required  # type: ignore[untyped-decorator]
 def accept(request_id: int) -> Page:
     try:
@@ -107,7 +107,7 @@ def accept(request_id: int) -> Page:
     try:
         # The payment means are the partner's offer; the service keeps them as asked.
         access = access_of(form, payer="partner" if found.request.access.payer_is_partner else "client")
-        decision = Decision(access, new_name=form.new_name.data or "", new_slug=form.new_slug.data or "") if (
+        decision = Decision(access, new=True, new_name=form.new_name.data or "", new_slug=form.new_slug.data or "") if (
             chosen == NEW_ORG) else Decision(access, org_slug=chosen)
         p = service().requests.accept(user(), request_id, decision, request_context())
     except NotFoundError:
@@ -125,7 +125,7 @@ def accept(request_id: int) -> Page:
     return redirect(url_for("partner_access.index", slug=p.client_slug))
 
 
-@bp.post("/<int:request_id>/decline")
+@bp.post("/<int(max=2147483647):request_id>/decline")
 @login_required  # type: ignore[untyped-decorator]
 def decline(request_id: int) -> Page:
     if not ButtonForm().validate_on_submit():

@@ -86,16 +86,17 @@ class Review:
 @dataclass(frozen=True)
 class Decision:
     """What the reviewer chose: an organisation they legally represent (its short name), or a
-    new one (`new_name`, `new_slug`), and the access they grant."""
+    new one (`new`, named `new_name`, `new_slug`), and the access they grant."""
 
     access: Access
     org_slug: str = ""
     new_name: str = ""
     new_slug: str = ""
+    new: bool = False  # a new organisation, named new_name and new_slug
 
     @property
     def creates(self) -> bool:
-        return not self.org_slug
+        return self.new
 
 
 class RequestService:

@@ -81,8 +81,8 @@ def clients_csv(slug: str) -> Page:
     body = read(lambda: service().export_csv(user(), slug, query))
     if isinstance(body, tuple):
         return body
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Type": "text/csv; charset=utf-8; header=present",
+    # RFC 4180 text/csv with its optional header parameter; UTF-8 without a byte-order mark.
+    return Response(body, content_type="text/csv; charset=utf-8; header=present", headers={
         "Content-Disposition": f'attachment; filename="clients-{slug[:64]}.csv"',
         "Cache-Control": "no-store",
     })
@@ -123,7 +123,7 @@ def add(slug: str) -> Page:
     return redirect(url_for("partners.clients", slug=slug))
 
 
-@bp.post("/client-requests/<int:request_id>/cancel")
+@bp.post("/client-requests/<int(max=2147483647):request_id>/cancel")
 @login_required  # type: ignore[untyped-decorator]
 def cancel(slug: str, request_id: int) -> Page:
     if not ButtonForm().validate_on_submit():
@@ -161,13 +161,13 @@ def _assign(slug: str, client_slug: str, member_id: int, on: bool) -> Page:
     return redirect(url_for("partners.client_view", slug=slug, client_slug=client_slug))
 
 
-@bp.post("/clients/<client_slug>/assign/<int:member_id>")
+@bp.post("/clients/<client_slug>/assign/<int(max=2147483647):member_id>")
 @login_required  # type: ignore[untyped-decorator]
 def assign(slug: str, client_slug: str, member_id: int) -> Page:
     return _assign(slug, client_slug, member_id, True)
 
 
-@bp.post("/clients/<client_slug>/unassign/<int:member_id>")
+@bp.post("/clients/<client_slug>/unassign/<int(max=2147483647):member_id>")
 @login_required  # type: ignore[untyped-decorator]
 def unassign(slug: str, client_slug: str, member_id: int) -> Page:
     return _assign(slug, client_slug, member_id, False)

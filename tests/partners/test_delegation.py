@@ -82,7 +82,7 @@ def test_nothing_once_the_partner_is_no_longer_a_partner_or_the_person_left(cast
     cast.manage()
     services.organisations.remove(cast.user("p_lr"), "reseller", cast.people["p_admin"].id, CTX)
     assert delegated(cast, clock, "p_admin") is None
-    org, changed, ended = cast.partners.lifecycle.set_partner("reseller", False, CTX)
+    _org, changed, ended = cast.partners.lifecycle.set_partner("reseller", False, CTX)
     assert changed and ended == 1
     assert delegated(cast, clock, "p_lr") is None
 
