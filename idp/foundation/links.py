@@ -1,4 +1,6 @@
-"""Links bound to one account: `<account id>.<itsdangerous-signed [state, expiry]>`.
+"""E-mailed links: bound to one account (`AccountLinks`), or to a stored row (`RowLinks`).
+
+Bound to an account: `<account id>.<itsdangerous-signed [state, expiry]>`.
 
 The signature (HMAC-SHA256, checked in constant time before any of the payload is believed) is
 salted with the link's purpose, the account id and its lower-cased e-mail, so a link made for

@@ -181,7 +181,7 @@ class PartnerService:
 
     def partnerships_of_client(self, user: User, client_slug: str) -> ClientSide:
         """The partners of the organisation (live, then past), for its legal representatives and
-        administrators; OrgForbiddenError-like PartnerForbiddenError for a collaborator."""
+        administrators; PartnerForbiddenError for a collaborator, NotFoundError for a non-member."""
         org, me = find_org(self.ports, user, client_slug)
         require(me, PartnerAct.SEE_ACCESS)
         now = self.ports.clock.now()

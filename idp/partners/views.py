@@ -4,6 +4,7 @@ pending request."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint
@@ -39,6 +40,7 @@ from idp.web.current import request_context
 from idp.web.i18n import translate_error
 
 bp = Blueprint("partners", __name__, url_prefix="/orgs/<slug>")
+_SAFE = re.compile(r"[^a-z0-9-]")  # what a short name holds: nothing else goes in a header
 
 
 @bp.context_processor
@@ -83,7 +85,7 @@ def clients_csv(slug: str) -> Page:
         return body
     # RFC 4180 text/csv with its optional header parameter; UTF-8 without a byte-order mark.
     return Response(body, content_type="text/csv; charset=utf-8; header=present", headers={
-        "Content-Disposition": f'attachment; filename="clients-{slug[:64]}.csv"',
+        "Content-Disposition": f'attachment; filename="clients-{_SAFE.sub("", slug.lower())[:64]}.csv"',
         "Cache-Control": "no-store",
     })
 

@@ -215,3 +215,37 @@ def test_only_collaborators_are_assigned_and_only_by_lrs_and_admins(cast):
         lifecycle.assign(cast.user("p_lr"), "reseller", "client", cast.people["c_admin"].id, CTX)
     with pytest.raises(NotFoundError):  # not a client
         lifecycle.assign(cast.user("p_lr"), "reseller", "reseller", cast.people["p_collab"].id, CTX)
+
+
+def test_two_sweepers_with_the_same_rows_tell_each_change_once(cast, services, clock):
+    """Two hosts read the same due rows; each step is a compare-and-set, so the second does nothing."""
+    expiring = cast.manage(days="1")
+    clock.advance(seconds=86400 + 1)
+    lifecycle = cast.partners.lifecycle
+    [due] = cast.partners.ports.partners.due(clock.now())
+    before = len(outbox(services))
+    assert lifecycle._close(due, Status.EXPIRED, None, None, "term")
+    assert not lifecycle._close(due, Status.EXPIRED, None, None, "term")
+    assert len(outbox(services)) == before + 2 and len(events(services, "partners:partnership:expired")) == 2
+    with pytest.raises(ValidationError, match="no longer active"):
+        lifecycle.end(cast.user("c_lr"), "client", expiring.id, True, CTX)
+
+
+def test_two_sweepers_renew_once(cast, services, clock):
+    cast.manage(days="1", auto_renew=True)
+    clock.advance(seconds=86400 + 1)
+    lifecycle = cast.partners.lifecycle
+    [due] = cast.partners.ports.partners.due(clock.now())
+    assert lifecycle._renew(due) == 1
+    assert lifecycle._renew(due) == 0
+    assert len(events(services, "partners:partnership:renewed")) == 2
+
+
+def test_the_expiry_notice_in_french(cast, services, clock):
+    services.accounts.set_locale(cast.user("p_lr"), "fr")
+    cast.manage(days="1")
+    clock.advance(seconds=86400 + 1)
+    cast.partners.lifecycle.sweep()
+    [mail] = [m for m in outbox(services) if m["to"] == cast.people["p_lr"].email and "expiré" in m["subject"]]
+    assert mail["subject"] == "Le partenariat avec Client Sàrl a expiré"
+    assert "est arrivé à son terme et a expiré" in mail["body"] and mail["body"].startswith("Bonjour Paula Partner,")
