@@ -3,8 +3,6 @@ rights, until when), changing a partner's rights, ending a partnership."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint
 from flask import abort
 from flask import flash
@@ -25,7 +23,6 @@ from idp.partners.model import Partnership
 from idp.partners.pages import EXPIRED_FORM
 from idp.partners.pages import Page
 from idp.partners.pages import access_of
-from idp.partners.pages import context
 from idp.partners.pages import error
 from idp.partners.pages import field_error
 from idp.partners.pages import read
@@ -37,11 +34,6 @@ from idp.web.current import request_context
 from idp.web.i18n import translate_error
 
 bp = Blueprint("partner_access", __name__, url_prefix="/orgs/<slug>/partners")
-
-
-@bp.context_processor
-def _words() -> dict[str, Any]:
-    return context()
 
 
 @bp.get("")

@@ -75,9 +75,10 @@ def field_error(form: Any, exc: ValidationError | RateLimitedError, default: str
 
 
 def context() -> dict[str, Any]:
-    """Words for the templates: a right's name and hint, translated."""
+    """Words for the templates (every page: the organisation page shows who has access): a
+    right's name and hint, translated, and the list of rights in its order."""
     return {
-        "right_name": lambda r: _(RIGHT_NAMES[PartnerRight(r)]),
-        "right_hint": lambda r: _(RIGHT_HINTS[PartnerRight(r)]),
-        "all_rights": list(PartnerRight),
+        "partner_right_name": lambda r: _(RIGHT_NAMES[PartnerRight(r)]),
+        "partner_right_hint": lambda r: _(RIGHT_HINTS[PartnerRight(r)]),
+        "partner_rights": list(PartnerRight),
     }

@@ -4,8 +4,6 @@ or create the account, then review)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint
 from flask import abort
 from flask import flash
@@ -30,7 +28,6 @@ from idp.partners.forms import ReviewForm
 from idp.partners.pages import EXPIRED_FORM
 from idp.partners.pages import Page
 from idp.partners.pages import access_of
-from idp.partners.pages import context
 from idp.partners.pages import error
 from idp.partners.pages import field_error
 from idp.partners.pages import service
@@ -43,11 +40,6 @@ from idp.web.current import services
 from idp.web.i18n import translate_error
 
 bp = Blueprint("partner_requests", __name__, url_prefix="/partners/requests")
-
-
-@bp.context_processor
-def _words() -> dict[str, Any]:
-    return context()
 
 
 @bp.get("")

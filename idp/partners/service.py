@@ -79,12 +79,19 @@ class ClientSide:
 
 @dataclass(frozen=True)
 class OrgSummary:
-    """What the organisation page says of partners: is it one, how many partners it has."""
+    """What the organisation page says of partners: is it one, who has access to it now (for
+    those who may see it), and how many requests wait for this person."""
 
     is_partner: bool
-    live_partners: int
+    live: list[Partnership]
     pending_for_me: int
     sees_access: bool
+    decides: bool
+    now: dt.datetime
+
+    @property
+    def live_partners(self) -> int:
+        return len(self.live)
 
 
 class PartnerService:
@@ -197,6 +204,6 @@ class PartnerService:
         and how many requests wait for this person."""
         now = self.ports.clock.now()
         sees = may(me, PartnerAct.SEE_ACCESS)
-        live = sum(1 for p in self.ports.partners.of_client(org.id) if p.live_at(now)) if sees else 0
+        live = [p for p in self.ports.partners.of_client(org.id) if p.live_at(now)] if sees else []
         pending = len(self.requests_for(user))
-        return OrgSummary(self.ports.partners.is_partner(org.id), live, pending, sees)
+        return OrgSummary(self.ports.partners.is_partner(org.id), live, pending, sees, may(me, PartnerAct.DECIDE), now)

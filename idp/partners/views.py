@@ -43,15 +43,10 @@ bp = Blueprint("partners", __name__, url_prefix="/orgs/<slug>")
 _SAFE = re.compile(r"[^a-z0-9-]")  # what a short name holds: nothing else goes in a header
 
 
-@bp.context_processor
-def _words() -> dict[str, Any]:
-    return context()
-
-
 @bp.app_context_processor
 def _org_page() -> dict[str, Any]:
     # The organisation page (orgs/page.html) includes partners/_org_section.html, which asks this.
-    return {"partner_summary": lambda view: service().summary(user(), view.org, view.me)}
+    return {"partner_summary": lambda view: service().summary(user(), view.org, view.me), **context()}
 
 
 def _query() -> tuple[ClientQuery, str | None]:

@@ -136,6 +136,7 @@ def test_the_requests_page_and_the_account_home(cast, client, auth):
     html = client.get("/partners/requests").get_data(as_text=True)
     assert "Reseller SA" in html and f'href="/partners/requests/{request.id}"' in html
     assert "1 partner request waits for your review" in client.get("/orgs/client").get_data(as_text=True)
+    assert 'href="/orgs/client/partners"' in client.get("/orgs/client").get_data(as_text=True)
     auth.logout()
     sign_in(cast, auth, "c_admin")
     assert "No request waits for you." in client.get("/partners/requests").get_data(as_text=True)

@@ -255,4 +255,10 @@ def test_the_organisation_page_links_to_the_partner_pages(cast, client, auth):
     auth.logout()
     sign_in(cast, auth, "c_admin")
     html = client.get("/orgs/client").get_data(as_text=True)
-    assert "Who has access: 1 partner" in html and 'href="/orgs/client/clients"' not in html
+    assert "Who has access" in html and "Reseller SA" in html and "Limited: Products" in html
+    assert 'href="/orgs/client/clients"' not in html and "End this partnership" not in html
+    assert 'href="/orgs/client/partners"' in html
+    auth.logout()
+    sign_in(cast, auth, "c_lr")
+    html = client.get("/orgs/client").get_data(as_text=True)
+    assert "End this partnership" in html and "Change the rights of Reseller SA" in html

@@ -283,3 +283,28 @@ def test_signing_up_through_the_link_of_an_existing_account_is_refused(cast, ser
     response = post(client, path + "/signup", {"given_name": "X", "new_password": "a fresh long passphrase",
                                                 "confirm": "a fresh long passphrase"}, page="/login")
     assert response.status_code == 400 and "An account has this address already" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"given_name": ""}, "Enter your first name"),
+    ({"new_password": "short", "confirm": "short"}, "at least 8 characters"),
+    ({"confirm": "another long passphrase"}, "The two new passwords differ."),
+    ({"given_name": "N" * 5000}, "too long"),
+])
+def test_bad_input_on_the_links_sign_up_form(cast, services, client, data, message):
+    cast.invite("newcomer@example.com")
+    path = link_of(services, "newcomer@example.com")
+    form = {"given_name": "Nora", "new_password": "a fresh long passphrase", "confirm": "a fresh long passphrase"}
+    response = post(client, path + "/signup", form | data, page=path)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert services.users.by_email("newcomer@example.com") is None
+
+
+def test_the_links_sign_up_form_refuses_a_wrong_csrf_token_and_a_bad_link(cast, services, client):
+    cast.invite("newcomer@example.com")
+    path = link_of(services, "newcomer@example.com")
+    form = {"given_name": "Nora", "new_password": "a fresh long passphrase", "confirm": "a fresh long passphrase"}
+    assert client.post(path + "/signup", data=form | {"csrf_token": "forged"}).status_code == 400
+    response = post(client, "/partners/requests/link/1.forged/signup", form, page=path)
+    assert "not valid" in response.get_data(as_text=True)
+    assert services.users.by_email("newcomer@example.com") is None
