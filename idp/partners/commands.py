@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import click
 
+from idp.account.service import CLI
 from idp.capability import command_services
 from idp.capability import friendly
-from idp.model import RequestContext
 from idp.partners import PARTNERS
-
-CLI = RequestContext(ip="local", user_agent="idp command")
 
 # Joins the foundation's `idp org` group (idp.cli adds a capability's subcommands to a group of
 # the same name).
