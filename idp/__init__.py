@@ -29,6 +29,7 @@ CAPABILITIES = (
     "idp.federation.capability",
     "idp.domains.capability",
     "idp.money.capability",
+    "idp.partners.capability",
 )
 
 

@@ -327,12 +327,20 @@ def mail_worker(interval: float) -> None:
 
 
 # Command groups of the capabilities (`idp client`, `idp keys`, `idp sso` ...), as each
-# capability declares them.
+# capability declares them. A capability's group named like one of the foundation's (`org`)
+# adds its subcommands to it: `idp org set-partner`.
 def _add_capability_commands() -> None:
     from idp import capabilities
 
     for capability in capabilities():
         for command in capability.commands:
+            existing = main.commands.get(command.name or "")
+            if isinstance(existing, click.Group) and isinstance(command, click.Group):
+                for name, sub in command.commands.items():
+                    if name in existing.commands:
+                        raise RuntimeError(f"`idp {existing.name} {name}` is declared twice")
+                    existing.add_command(sub, name)
+                continue
             main.add_command(command)
 
 

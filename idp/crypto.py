@@ -41,6 +41,7 @@ class Purpose(StrEnum):
     SIGNUP_LINK = "idp sign-up verification link key v1"  # itsdangerous signer of the sign-up's link
     ORG_INVITATION = "idp organisation invitation link key v1"  # signer of the invitation's link
     DOMAIN_RELAUNCH_LINK = "idp domain transfer relaunch link key v1"  # signer of the relaunch link
+    PARTNER_REQUEST = "idp partner request link key v1"  # signer of a partner's request to a client
 
 
 _SALTS = {Purpose.KAUTH_NOTICE: b"idp-kauth"}

@@ -148,6 +148,19 @@ class EventTag(enum.StrEnum):
     MONEY_PAYOUT_APPROVED = "money:payout:approved"
     MONEY_PAYOUT_REJECTED = "money:payout:rejected"
     MONEY_PAYOUT_PAID = "money:payout:paid"
+    # -- partners (idp.partners); each act is recorded in both organisations' logs ----------
+    PARTNER_MARKED = "partners:organisation:marked"
+    PARTNER_UNMARKED = "partners:organisation:unmarked"
+    PARTNER_INVITED = "partners:client:invited"
+    PARTNER_REQUEST_CANCELLED = "partners:client:request_cancelled"
+    PARTNER_ACCEPTED = "partners:partnership:granted"
+    PARTNER_DECLINED = "partners:partnership:declined"
+    PARTNER_CHANGED = "partners:partnership:changed"
+    PARTNER_ENDED = "partners:partnership:ended"
+    PARTNER_EXPIRED = "partners:partnership:expired"
+    PARTNER_RENEWED = "partners:partnership:renewed"
+    PARTNER_ASSIGNED = "partners:assignment:added"
+    PARTNER_UNASSIGNED = "partners:assignment:removed"
 
 
 class Product(enum.StrEnum):
@@ -160,6 +173,7 @@ class Product(enum.StrEnum):
     ADMIN = "admin"
     DOMAINS = "domains"
     BILLING = "billing"
+    PARTNERS = "partners"
 
 
 class EventStore(Protocol):

@@ -65,3 +65,22 @@ def test_db_upgrade_reports_the_revision(idp):
     result = idp("db", "upgrade")
     assert result.returncode == 0, result.stderr
     assert "database at revision" in result.stdout
+
+
+def test_partner_organisations_and_the_sweep(idp):
+    idp("init")
+    assert idp("org", "create", "reseller", "--name", "Reseller SA").returncode == 0
+    marked = idp("org", "set-partner", "reseller")
+    assert marked.returncode == 0 and marked.stdout.strip() == "reseller is a partner"
+    assert idp("org", "set-partner", "Reseller").stdout.strip() == "reseller is a partner already"
+    missing = idp("org", "set-partner", "nowhere")
+    assert missing.returncode == 2 and "no organisation 'nowhere'" in missing.stderr and "Traceback" not in missing.stderr
+    assert idp("partners", "list", "reseller").stdout == ""
+    off = idp("org", "set-partner", "reseller", "--off")
+    assert off.returncode == 0 and off.stdout.strip() == "reseller is no longer a partner; 0 partnership(s) ended"
+    assert idp("org", "unset-partner", "reseller").stdout.strip() == "reseller was not a partner"
+    assert idp("org", "set-partner", "reseller").returncode == 0
+    assert idp("org", "unset-partner", "reseller").stdout.startswith("reseller is no longer a partner")
+    swept = idp("partners", "sweep")
+    assert swept.returncode == 0 and swept.stdout.strip() == "0 partnership(s) renewed, 0 expired"
+    assert "set-partner" in idp("org", "--help").stdout and "sweep" in idp("partners", "--help").stdout

@@ -35,6 +35,7 @@ LABELS = {
     Purpose.SIGNUP_LINK: (b"idp key derivation", b"idp sign-up verification link key v1"),
     Purpose.ORG_INVITATION: (b"idp key derivation", b"idp organisation invitation link key v1"),
     Purpose.DOMAIN_RELAUNCH_LINK: (b"idp key derivation", b"idp domain transfer relaunch link key v1"),
+    Purpose.PARTNER_REQUEST: (b"idp key derivation", b"idp partner request link key v1"),
 }
 
 

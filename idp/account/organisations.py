@@ -115,6 +115,9 @@ class OrganisationService:
         self.orgs, self.factors, self.events, self.clock = orgs, factors, events, clock
         # Where a second factor is enrolled; None when no capability offers one.
         self.enrolment = enrolment
+        # Called before an organisation is deleted, while its rows are there (a capability's
+        # partnerships end and the other side is told); filled when capabilities are installed.
+        self.before_delete: list[Callable[[Organisation, User, RequestContext], None]] = []
 
     def factor_enrolment(self) -> bool:
         return self.enrolment() is not None
@@ -249,6 +252,8 @@ class OrganisationService:
         if not confirmed:
             raise ValidationError(N_("Tick the box to confirm."), field="confirm")
         members = len(self.orgs.members(org.id))
+        for hook in self.before_delete:
+            hook(org, actor, ctx)
         if self.orgs.delete(org.id):
             self._record(EventTag.ORG_DELETED, ctx, org, actor, None, {"slug": org.slug, "members": members})
         return org

@@ -1,4 +1,6 @@
-"""Links bound to one account: `<account id>.<itsdangerous-signed [state, expiry]>`.
+"""E-mailed links: bound to one account (`AccountLinks`), or to a stored row (`RowLinks`).
+
+Bound to an account: `<account id>.<itsdangerous-signed [state, expiry]>`.
 
 The signature (HMAC-SHA256, checked in constant time before any of the payload is believed) is
 salted with the link's purpose, the account id and its lower-cased e-mail, so a link made for
@@ -54,3 +56,38 @@ class AccountLinks:
                 and type(payload[1]) is int):
             return None
         return user, payload[0], payload[1]
+
+
+class RowLinks:
+    """Links bound to a stored row (an invitation, a request) rather than to an account:
+    `<row id>.<itsdangerous-signed nonce>`, the signature salted with the purpose and the row id.
+    The row keeps only the nonce's SHA-256 digest (`digest`), so a database reader cannot make a
+    link, and the row's state makes it single-use."""
+
+    def __init__(self, key: bytes, purpose: str) -> None:
+        self.purpose = purpose
+        self._signer = URLSafeSerializer(
+            key, signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256},
+        )
+
+    @staticmethod
+    def digest(nonce: str) -> str:
+        return hashlib.sha256(nonce.encode()).hexdigest()
+
+    def _salt(self, row_id: int) -> str:
+        return f"{self.purpose}\x00{row_id}"
+
+    def make(self, row_id: int, nonce: str) -> str:
+        return f"{row_id}.{self._signer.dumps(nonce, salt=self._salt(row_id))}"
+
+    def read(self, token: str) -> tuple[int, str] | None:
+        """(row id, nonce) of a link we signed; None for anything else. The caller compares the
+        nonce's digest with the row's in constant time (hmac.compare_digest)."""
+        number, _, signed = token.partition(".")
+        if len(token) > MAX_TOKEN or not signed or not number.isascii() or not number.isdigit() or len(number) > 12:
+            return None
+        try:
+            nonce: Any = self._signer.loads(signed, salt=self._salt(int(number)))
+        except BadData:
+            return None
+        return (int(number), nonce) if isinstance(nonce, str) else None

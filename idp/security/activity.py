@@ -138,6 +138,18 @@ ACTION_LABELS: dict[str, str] = {
     EventTag.MONEY_PAYOUT_APPROVED: N_("Payout approved"),
     EventTag.MONEY_PAYOUT_REJECTED: N_("Payout rejected"),
     EventTag.MONEY_PAYOUT_PAID: N_("Payout paid"),
+    EventTag.PARTNER_MARKED: N_("Made a partner organisation"),
+    EventTag.PARTNER_UNMARKED: N_("No longer a partner organisation"),
+    EventTag.PARTNER_INVITED: N_("Partner request sent to a client"),
+    EventTag.PARTNER_REQUEST_CANCELLED: N_("Partner request withdrawn"),
+    EventTag.PARTNER_ACCEPTED: N_("Partnership granted"),
+    EventTag.PARTNER_DECLINED: N_("Partner request declined"),
+    EventTag.PARTNER_CHANGED: N_("Partner's rights changed"),
+    EventTag.PARTNER_ENDED: N_("Partnership ended"),
+    EventTag.PARTNER_EXPIRED: N_("Partnership expired"),
+    EventTag.PARTNER_RENEWED: N_("Partnership renewed"),
+    EventTag.PARTNER_ASSIGNED: N_("Collaborator assigned to a client"),
+    EventTag.PARTNER_UNASSIGNED: N_("Collaborator unassigned from a client"),
 }
 
 PRODUCT_LABELS: dict[str, str] = {
@@ -148,6 +160,7 @@ PRODUCT_LABELS: dict[str, str] = {
     "admin": N_("Administration"),
     "domains": N_("Domains"),
     "billing": N_("Billing"),
+    "partners": N_("Partners"),
 }
 
 

@@ -8,6 +8,7 @@ from idp.settings.capabilities import FederationSettings
 from idp.settings.capabilities import KauthSettings
 from idp.settings.capabilities import MfaSettings
 from idp.settings.capabilities import OidcSettings
+from idp.settings.capabilities import PartnersSettings
 from idp.settings.domains import DomainSettings
 from idp.settings.foundation import Addresses
 from idp.settings.foundation import DatabaseSettings
@@ -44,6 +45,7 @@ __all__ = [
     "MfaSettings",
     "MoneySettings",
     "OidcSettings",
+    "PartnersSettings",
     "PasswordSettings",
     "PricingSettings",
     "RateLimitSettings",

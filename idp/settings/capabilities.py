@@ -111,3 +111,8 @@ class FederationSettings(BaseModel):
         if not value.startswith("https://"):
             raise ValueError("must start with https://")
         return value.rstrip("/")
+
+
+class PartnersSettings(BaseModel):
+    # Seconds a partner's request to manage a client stays valid (its link works once).
+    request_ttl: int = Field(default=14 * 86400, ge=3600, le=90 * 86400)

@@ -20,6 +20,7 @@ from idp.settings.capabilities import FederationSettings
 from idp.settings.capabilities import KauthSettings
 from idp.settings.capabilities import MfaSettings
 from idp.settings.capabilities import OidcSettings
+from idp.settings.capabilities import PartnersSettings
 from idp.settings.domains import DomainSettings
 from idp.settings.foundation import DatabaseSettings
 from idp.settings.foundation import LockoutSettings
@@ -79,6 +80,7 @@ class Settings(BaseSettings):
     domains: DomainSettings = DomainSettings()
     pricing: PricingSettings = PricingSettings()
     money: MoneySettings = MoneySettings()
+    partners: PartnersSettings = PartnersSettings()
 
     @classmethod
     def settings_customise_sources(

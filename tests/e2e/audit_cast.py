@@ -23,6 +23,9 @@ from idp.model import Role
 from idp.money import MONEY
 from idp.money.orders import OrderRequest
 from idp.oidc import OIDC
+from idp.partners import PARTNERS
+from idp.partners.access import parse_access
+from idp.partners.requests import Decision
 from idp.security.center import SECURITY
 from idp.security.credentials import CREDENTIALS
 from tests.conftest import AuthActions
@@ -214,6 +217,7 @@ def make_cast(services: Any, client: Any, clock: Any, make_user: Any) -> Cast:
                                        text="%(code)s").id
     ids["notify_address"] = _notify_address(services, user)
     ids["order"] = _money(services, user)
+    ids |= _partners(services, make_user, user)
     cast = Cast(person, phone, ids)
     cast.credentials(services)
     return cast
@@ -241,3 +245,39 @@ def _money(services: Any, user: Any) -> int:
     money.payouts.request(money.access.payouts(user, ORG), amount="120.50", currency="CHF", method="bank",
                           iban="CH93 0076 2011 6238 5295 7", paypal="", ctx=CTX)
     return int(order.id)
+def _partners(services: Any, make_user: Any, ada: Any) -> dict[str, Any]:
+    """Acme (the person's organisation) a partner managing Globex, with a request pending to a
+    new address; Initech a partner managing the person's own studio; Hooli's request waiting for
+    the person's review. Returns the pages' addresses."""
+    from tests.conftest import outbox
+
+    partners, orgs = services.get(PARTNERS), services.organisations
+    access = parse_access(access="limited", rights=["products", "billing"], payer="client", days="365",
+                          auto_renew=True)
+
+    def partner(slug: str, name: str, person: Any) -> None:
+        orgs.create(person, slug, name, CTX)
+        partners.lifecycle.set_partner(slug, True, CTX)
+
+    def person(email: str, name: str) -> Any:
+        return services.users.get(make_user(email=email, display_name=name).id)
+
+    partners.lifecycle.set_partner(ORG, True, CTX)
+    hank = person("hank@globex.example", "Hank Scorpio")
+    orgs.create(hank, "globex", "Globex Sàrl", CTX)
+    request = partners.requests.invite(ada, ORG, hank.email, access, CTX)
+    partners.requests.accept(hank, request.id, Decision(access, org_slug="globex"), CTX)
+    partners.requests.invite(ada, ORG, "prospect@example.org", access, CTX)
+    [mail] = [m for m in outbox(services) if m["to"] == "prospect@example.org"]
+    link = next(word for word in mail["body"].split() if "/partners/requests/link/" in word)
+    partner("initech", "Initech", person("bill@initech.example", "Bill Lumbergh"))
+    orgs.create(ada, "ada-studio", "Ada's Studio", CTX)
+    bill = services.users.by_email("bill@initech.example")
+    studio_request = partners.requests.invite(bill, "initech", ada.email, access, CTX)
+    managed = partners.requests.accept(ada, studio_request.id, Decision(access, org_slug="ada-studio"), CTX)
+    partner("hooli", "Hooli", person("gavin@hooli.example", "Gavin Belson"))
+    hooli = services.users.by_email("gavin@hooli.example")
+    waiting = partners.requests.invite(hooli, "hooli", ada.email, parse_access(
+        access="full", rights=[], payer="partner", days="730", auto_renew=False), CTX)
+    return {"client": "globex", "studio": "ada-studio", "managed": managed.id, "partner_request": waiting.id,
+            "partner_link": link.removeprefix(services.settings.server.base_url)}

@@ -1,0 +1,73 @@
+"""The cast of the partners tests: a partner organisation (its legal representative, an
+administrator, two collaborators), a client organisation (its legal representative, an
+administrator), and the actions each side takes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from idp.model import RequestContext
+from idp.model import Role
+from idp.partners import PARTNERS
+from idp.partners.access import parse_access
+from idp.partners.requests import Decision
+from tests.conftest import Person
+
+CTX = RequestContext(ip="203.0.113.20", user_agent="pytest")
+LINK = re.compile(r"http://localhost:5000(/partners/requests/link/\S+)")
+
+
+@dataclass
+class Cast:
+    services: Any
+    people: dict[str, Person]
+
+    def user(self, name: str) -> Any:
+        return self.services.accounts.user(self.people[name].id)
+
+    @property
+    def partners(self) -> Any:
+        return self.services.get(PARTNERS)
+
+    def org(self, slug: str) -> Any:
+        return self.services.accounts.org(slug)
+
+    def invite(self, email: str | None = None, *, by: str = "p_lr", **access: Any) -> Any:
+        values = {"access": "limited", "rights": ["products", "billing"], "payer": "client", "days": "30",
+                  "auto_renew": False} | access
+        return self.partners.requests.invite(self.user(by), "reseller", email or self.people["c_lr"].email,
+                                             parse_access(**values), CTX)
+
+    def accept(self, request: Any, *, by: str = "c_lr", org: str = "client", **access: Any) -> Any:
+        values = {"access": "limited", "rights": ["products"], "payer": "client", "days": "30",
+                  "auto_renew": False} | access
+        return self.partners.requests.accept(self.user(by), request.id,
+                                             Decision(parse_access(**values), org_slug=org), CTX)
+
+    def manage(self, **access: Any) -> Any:
+        """A live partnership of reseller over client (limited: products)."""
+        return self.accept(self.invite(), **access)
+
+
+@pytest.fixture
+def cast(services, make_user) -> Cast:
+    names = {
+        "p_lr": ("Paula Partner", "partner"), "p_admin": ("Pierre Admin", "partner"),
+        "p_collab": ("Pia Collab", "partner"), "p_other": ("Paul Other", "partner"),
+        "c_lr": ("Chloé Client", "client"), "c_admin": ("Carl Admin", "client"),
+    }
+    people = {key: make_user(f"{key.replace('_', '.')}@example.com", display_name=name)
+              for key, (name, _side) in names.items()}
+    accounts = services.accounts
+    reseller = services.organisations.create(accounts.user(people["p_lr"].id), "reseller", "Reseller SA", CTX)
+    client = services.organisations.create(accounts.user(people["c_lr"].id), "client", "Client Sàrl", CTX)
+    accounts.add_member(reseller, accounts.user(people["p_admin"].id), Role.ADMIN)
+    accounts.add_member(reseller, accounts.user(people["p_collab"].id), Role.COLLABORATOR)
+    accounts.add_member(reseller, accounts.user(people["p_other"].id), Role.COLLABORATOR)
+    accounts.add_member(client, accounts.user(people["c_admin"].id), Role.ADMIN)
+    services.get(PARTNERS).lifecycle.set_partner("reseller", True, CTX)
+    return Cast(services, people)
