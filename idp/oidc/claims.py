@@ -37,7 +37,10 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
 SCOPES = ("openid", *SCOPE_CLAIMS, "offline_access")
 # What the ID token carries besides profile claims (`nonce` only when one was sent).
 PROTOCOL_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid")
-SUPPORTED_CLAIMS = sorted({*PROTOCOL_CLAIMS, *PROFILE_CLAIMS})
+# What the tokens (and userinfo) of a partner person acting for a client organisation carry
+# besides (idp.oidc.rules.acting, decision 0812); never a profile claim.
+DELEGATION_CLAIMS = ("act", "acting_for")
+SUPPORTED_CLAIMS = sorted({*PROTOCOL_CLAIMS, *DELEGATION_CLAIMS, *PROFILE_CLAIMS})
 
 # Authentication context classes: a password alone, an organisation's directory (SSO) alone,
 # or two factors (here, or reported by the directory).
