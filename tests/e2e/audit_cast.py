@@ -31,6 +31,7 @@ from tests.oidc.conftest import pkce
 CTX = RequestContext(ip="198.51.100.23", user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
 REDIRECT = "http://127.0.0.1:9/callback"
 ORG = "acme"
+CLIENT = "globex"
 TENANT = "7a3b2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d"
 
 
@@ -107,6 +108,24 @@ def _invitation(services: Any, admin: Any) -> str:
     return link.removeprefix(services.settings.server.base_url)
 
 
+def _client(services: Any, admin: Any, make_user: Any) -> dict[str, Any]:
+    """The person's organisation is a partner, managing a client (full access) whose pages they
+    open acting for it."""
+    from idp.partners import PARTNERS
+    from idp.partners.access import parse_access
+    from idp.partners.requests import Decision
+
+    partners = services.get(PARTNERS)
+    partners.lifecycle.set_partner(ORG, True, CTX)
+    owner = make_user(email="hedy@example.com", display_name="Hedy Lamarr")
+    owner_user = services.users.get(owner.id)
+    services.organisations.create(owner_user, CLIENT, "Globex Corporation", CTX)
+    full = parse_access(access="full", rights=[], payer="client", days="365", auto_renew=True)
+    request = partners.requests.invite(admin, ORG, owner.email, full, CTX)
+    partners.requests.accept(owner_user, request.id, Decision(full, org_slug=CLIENT), CTX)
+    return {"client": CLIENT}
+
+
 def _locked(services: Any, member: Any) -> str:
     """Locks the member by failed attempts; returns the path of the e-mailed unlock link."""
     for _ in range(member.lockout_threshold):
@@ -181,6 +200,7 @@ def make_cast(services: Any, client: Any, clock: Any, make_user: Any) -> Cast:
     phone = _phone(client, services, clock, user, "Pixel of Ada")
     ids["device"] = phone.device_id
     ids |= _organisation(services, user, services.users.get(member.id))
+    ids |= _client(services, user, make_user)
     ids["unlock"] = _locked(services, services.users.get(member.id))
     # The member's password never changes in the audit (the wizard replaces the person's).
     ids["reset"] = "/login/reset/" + services.password_reset.token_for(services.users.get(member.id))
