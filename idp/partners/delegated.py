@@ -69,6 +69,8 @@ class DelegatedForbiddenError(PartnerForbiddenError):
     def __init__(self, client: str, right: PartnerRight) -> None:
         super().__init__(NOT_GRANTED % {"client": client, "right": RIGHT_NAMES[right]})
         self.template, self.client, self.right = NOT_GRANTED, client, right
+        # For translate_error; the pages translate the right's name too (delegation.refused).
+        self.params = {"client": client, "right": RIGHT_NAMES[right]}
 
 
 @dataclass(frozen=True)

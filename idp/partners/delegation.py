@@ -92,11 +92,14 @@ def check_acting() -> None:
         g.partner_current = result
 
 
-def _enter(container: Container, slug: str, right: PartnerRight) -> tuple[Organisation, Delegation]:
+def _enter(container: Container, user: SignedIn, slug: str, right: PartnerRight) -> tuple[Organisation, Delegation]:
     gone = dropped()
     if gone is not None and gone.client_slug == slug.strip().lower()[:64]:
-        raise DelegationRefusedError(ended_message(gone))
+        # The reason is in the notice the check at the start of the request left.
+        raise DelegationRefusedError(str(_("You no longer act for %(client)s.", client=gone.client_name)))
     found = current()
+    if found is not None and found.delegation.actor_id != user.id:
+        raise NotFoundError("no such organisation")  # only the request's own person acts
     try:
         org = side(container).org.reach(found, slug, right)
     except DelegatedForbiddenError as exc:
@@ -114,17 +117,15 @@ def require(container: Container, user: SignedIn, org: Organisation, right: Part
     of); DelegationRefusedError (403, its message translated) without the right, or when the
     acting state was dropped at this request. The page records what it changes with
     `side(container).acting.record(...)`, in both organisations' logs."""
-    del user  # the request's own person: the check at its start read their session
     found = current()
     if found is not None and found.acting.client_org_id != org.id:
         raise NotFoundError("no such organisation")
-    return _enter(container, org.slug, right)[1]
+    return _enter(container, user, org.slug, right)[1]
 
 
 def delegated_org(user: SignedIn, slug: str, right: PartnerRight) -> tuple[Organisation, Delegation]:
     """`require` for an organisation named by its short name: the `DELEGATED_PAGE` hook."""
-    del user
-    return _enter(services(), slug, right)
+    return _enter(services(), user, slug, right)
 
 
 @dataclass(frozen=True)

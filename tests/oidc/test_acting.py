@@ -106,23 +106,23 @@ def test_a_code_whose_delegation_ended_before_redemption_is_refused(cast, browse
     assert redeemed.status_code == 400 and redeemed.get_json()["error"] == "invalid_grant"
 
 
-def _end(cast: Any, p: Any) -> None:
-    cast.partners.lifecycle.end(cast.user("c_lr"), "client", p.id, True, CTX)
+def _end(people: Any, p: Any) -> None:
+    people.partners.lifecycle.end(people.user("c_lr"), "client", p.id, True, CTX)
 
 
-def _fewer_rights(cast: Any, p: Any) -> None:
-    cast.partners.lifecycle.change(cast.user("c_lr"), "client", p.id, parse_access(
+def _fewer_rights(people: Any, p: Any) -> None:
+    people.partners.lifecycle.change(people.user("c_lr"), "client", p.id, parse_access(
         access="limited", rights=["activity"], payer="client", days="30", auto_renew=False), CTX)
 
 
-def _demoted(cast: Any, p: Any) -> None:
+def _demoted(people: Any, p: Any) -> None:
     from idp.model import Role
 
-    cast.services.accounts.add_member(cast.org("reseller"), cast.user("p_admin"), Role.COLLABORATOR)
+    people.services.accounts.add_member(people.org("reseller"), people.user("p_admin"), Role.COLLABORATOR)
 
 
-def _not_a_partner(cast: Any, p: Any) -> None:
-    cast.partners.lifecycle.set_partner("reseller", False, CTX)
+def _not_a_partner(people: Any, p: Any) -> None:
+    people.partners.lifecycle.set_partner("reseller", False, CTX)
 
 
 @pytest.mark.parametrize("how", [_end, _fewer_rights, _demoted, _not_a_partner])

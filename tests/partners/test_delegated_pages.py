@@ -16,6 +16,8 @@ from idp.capability import DELEGATED_ACCESS
 from idp.capability import DELEGATED_PAGE
 from idp.capability import PartnerRight
 from idp.model import Role
+from idp.partners.access import parse_access
+from idp.partners.delegation import require
 from idp.web.current import services as current_services
 from tests.conftest import csrf_of
 from tests.conftest import events
@@ -47,7 +49,16 @@ def extra_pages(app: Any) -> None:
         g.delegation = found
         return render_template_string('{% extends "base.html" %}{% block content %}<h1>Products</h1>{% endblock %}'), 200
 
+    def through_require(slug: str) -> tuple[str, int]:
+        container = current_services()
+        org = container.organisations.orgs.by_slug(slug)
+        if org is None:
+            return "no", 404
+        delegation = require(container, current_user, org, PartnerRight.USERS)
+        return f"users of {org.name} under {delegation.partnership_id}", 200
+
     app.add_url_rule("/test/<right>/<slug>", "test_hook", through_the_hook)
+    app.add_url_rule("/test-require/<slug>", "test_require", through_require)
     app.add_url_rule("/test-products/<slug>", "test_products", by_itself)
 
 
@@ -65,8 +76,6 @@ def test_each_right_is_allowed_when_granted_and_refused_when_not(cast, browser, 
     assert paula.get("/test/users/client").status_code == 200
 
     access = {"access": "limited", "rights": ["activity", "billing"], "payer": "client", "days": "30", "auto_renew": False}
-    from idp.partners.access import parse_access
-
     cast.partners.lifecycle.change(cast.user("c_lr"), "client", p.id, parse_access(**access), CTX)
     assert paula.get(MEMBERS).status_code == 403, "the right is gone at the next request"
     assert BANNER in text(paula.get("/")), "acting goes on under the rights that remain"
@@ -79,6 +88,23 @@ def test_each_right_is_allowed_when_granted_and_refused_when_not(cast, browser, 
     # The organisation's administrators keep their own page, the export with it.
     carl = browser("c_admin")
     assert "Download CSV" in text(carl.get("/org/client/activity")) and BANNER not in text(carl.get("/"))
+
+
+def test_require_lets_in_only_the_organisation_acted_for_with_the_right(cast, browser, extra_pages, make_user):
+    p = cast.manage(rights=["users"])
+    services = cast.services
+    other = make_user("olga@example.com", display_name="Olga Other")
+    services.organisations.create(services.accounts.user(other.id), "elsewhere", "Elsewhere SA", CTX)
+    paula = browser("p_lr")
+    assert paula.get("/test-require/client").status_code == 404, "a delegation alone opens nothing"
+    paula.act()
+    answer = paula.get("/test-require/client")
+    assert answer.status_code == 200 and text(answer) == f"users of Client Sàrl under {p.id}"
+    assert paula.get("/test-require/elsewhere").status_code == 404
+    assert paula.get("/test-require/reseller").status_code == 404
+    cast.partners.lifecycle.change(cast.user("c_lr"), "client", p.id, parse_access(
+        access="limited", rights=["billing"], payer="client", days="30", auto_renew=False), CTX)
+    assert paula.get("/test-require/client").status_code == 403
 
 
 def test_a_page_under_a_delegation_shows_the_banner_without_acting(cast, browser, extra_pages):
@@ -202,6 +228,8 @@ def test_withdrawing_and_removing_for_the_client(cast, browser, make_user):
     assert paula.post(f"{base}/members/{stranger.id}/remove", token_from=MEMBERS).status_code == 404
     assert paula.post(f"{base}/members/{cast.people['p_lr'].id}/remove", token_from=MEMBERS).status_code == 404
     assert paula.post(f"{base}/members/99999999999/remove", token_from=MEMBERS).status_code == 404
+    assert paula.post(f"{base}/invitations/{2**31}/withdraw", token_from=MEMBERS).status_code == 404
+    assert paula.post(f"{base}/members/-1/remove", token_from=MEMBERS).status_code == 404
     lr = paula.post(f"{base}/members/{cast.people['c_lr'].id}/remove", token_from=MEMBERS)
     assert lr.status_code == 403 and "never a legal representative" in text(lr)
     # Another client's pages, through this client's acting state: not found.
@@ -264,7 +292,6 @@ def test_the_clients_own_security_settings_are_never_reached_while_acting(cast, 
         ("Chloé Client", Role.LEGAL_REPRESENTATIVE), ("Carl Admin", Role.ADMIN)}
     # The partnerships: only the client's own legal representatives see, change or end them.
     from idp.errors import NotFoundError
-    from idp.partners.access import parse_access
 
     with pytest.raises(NotFoundError):
         cast.partners.partnerships_of_client(cast.user("p_lr"), "client")
