@@ -55,8 +55,10 @@ if TYPE_CHECKING:
     from idp.events import Subscriber
     from idp.foundation.review import ReviewItem
     from idp.foundation.sessions import BrowserSession
+    from idp.model import Organisation
     from idp.model import RequestContext
     from idp.model import User
+    from idp.web.current import SignedIn
     from idp.web.nav import FactorSection
     from idp.web.nav import NavEntry
     from idp.web.nav import OrgPage
@@ -196,6 +198,23 @@ class ClientTerms:
 # the terms a client is managed under at `now` (orders read it to settle discount or cashback).
 DELEGATED_ACCESS: Slot[DelegatedAccess] = Slot("partner delegated access")
 PARTNERSHIP_TERMS: Slot[Callable[[int, dt.datetime], ClientTerms | None]] = Slot("partnership terms")
+
+class DelegatedPage(Protocol):
+    """For a page of the organisation `slug` whose member the signed-in person (`user`:
+    Flask-Login's current user, the account and its browser session) is not: the organisation
+    and the delegation, when that browser session acts for it (idp.partners) under a live
+    partnership that allows `right`. It sets `flask.g.delegation` (the banner shows it) and
+    raises NotFoundError (a 404, as for any organisation one is not a member of) when the
+    session does not act for it, or an IdpError with status 403 when the partnership does not
+    grant `right`. Read from SQL at each call; the caller records what it changes in both
+    organisations' logs (docs/partners.md)."""
+
+    def __call__(self, user: SignedIn, slug: str, right: PartnerRight) -> tuple[Organisation, Delegation]: ...
+
+
+# Offered by idp.partners: the pages of other capabilities (the organisation's activity log,
+# billing, products) reach a client organisation for the partner person acting for it.
+DELEGATED_PAGE: Slot[DelegatedPage] = Slot("partner delegated page")
 
 # An event subscriber and the tags it wants (None: every event).
 Subscription = tuple["Subscriber", "Iterable[EventTag] | None"]

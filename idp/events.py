@@ -161,6 +161,10 @@ class EventTag(enum.StrEnum):
     PARTNER_RENEWED = "partners:partnership:renewed"
     PARTNER_ASSIGNED = "partners:assignment:added"
     PARTNER_UNASSIGNED = "partners:assignment:removed"
+    # A partner person acts for a client (the banner shows it), then no longer: stopped by
+    # them, or at the request that found the delegation gone.
+    PARTNER_ACTING_STARTED = "partners:acting:started"
+    PARTNER_ACTING_STOPPED = "partners:acting:stopped"
 
 
 class Product(enum.StrEnum):

@@ -117,7 +117,12 @@ class InvitationService:
     def invite(self, actor: User, slug: str, email: str, role: Role, ctx: RequestContext) -> Invitation:
         """Mail an invitation to `email` with `role` (`account:organisation:invited`). Refused for
         a member's address and while an invitation to it is pending; at most 50 per hour per inviter."""
-        org = self._org_of(actor, slug, OrgAct.INVITE, role)
+        return self.send(self._org_of(actor, slug, OrgAct.INVITE, role), actor, email, role, ctx)
+
+    def send(self, org: Organisation, actor: User, email: str, role: Role, ctx: RequestContext, *,
+             on_behalf: dict[str, Any] | None = None) -> Invitation:
+        """`invite` to an organisation whose permission the caller checked (a partner acting for
+        it, idp.partners); `on_behalf` joins the event's details."""
         try:
             email = normalise_login(email)
         except ValidationError as exc:
@@ -144,22 +149,29 @@ class InvitationService:
             link=f"{self.base_url}{ACCEPT_PATH}{token}", days=max(1, self.ttl // 86400),
         )
         self._record(EventTag.ORG_MEMBER_INVITED, ctx, org, actor.id, existing.id if existing else None,
-                     {"role": role.value, "invitation": invitation.id})
+                     {"role": role.value, "invitation": invitation.id, **(on_behalf or {})})
         return invitation
 
     def pending(self, actor: User, slug: str) -> list[Invitation]:
-        org = self._org_of(actor, slug, OrgAct.INVITE)
+        return self.pending_of(self._org_of(actor, slug, OrgAct.INVITE))
+
+    def pending_of(self, org: Organisation) -> list[Invitation]:
         return self.orgs.pending_invitations(org.id, self.clock.now())
 
     def revoke(self, actor: User, slug: str, invitation_id: int, ctx: RequestContext) -> Invitation:
         """Withdraw a pending invitation of this organisation (`account:organisation:invitation_revoked`)."""
-        org = self._org_of(actor, slug, OrgAct.INVITE)
+        return self.withdraw(self._org_of(actor, slug, OrgAct.INVITE), actor, invitation_id, ctx)
+
+    def withdraw(self, org: Organisation, actor: User, invitation_id: int, ctx: RequestContext, *,
+                 on_behalf: dict[str, Any] | None = None) -> Invitation:
+        """`revoke` for an organisation whose permission the caller checked (as `send`)."""
         invitation = self.orgs.invitation(invitation_id)
         if invitation is None or invitation.org_id != org.id:
             raise NotFoundError("no such invitation")
         if not self.orgs.close_invitation(invitation.id, "revoked"):
             raise ValidationError(N_("This invitation is no longer pending."))
-        self._record(EventTag.ORG_INVITATION_REVOKED, ctx, org, actor.id, None, {"invitation": invitation.id})
+        self._record(EventTag.ORG_INVITATION_REVOKED, ctx, org, actor.id, None,
+                     {"invitation": invitation.id, **(on_behalf or {})})
         return invitation
 
     # -- the invited person's side -------------------------------------------------------------

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from typing import Protocol
 
 from idp.account.org_rules import OrgAct
@@ -206,10 +207,20 @@ class OrganisationService:
     def remove(self, actor: User, slug: str, member_id: int, ctx: RequestContext) -> None:
         """Remove a member (their account stays); `account:organisation:member_removed`."""
         org, me = self._find(actor, slug)
+        self.remove_by(org, me, actor, member_id, ctx)
+
+    def remove_by(self, org: Organisation, me: Membership, actor: User, member_id: int, ctx: RequestContext, *,
+                  on_behalf: dict[str, Any] | None = None) -> bool:
+        """`remove` with the permission table asked of `me`, the standing the caller found (a
+        member's own, or the one a partner acting for the organisation has, idp.partners);
+        `on_behalf` joins the event's details. False when the member had left meanwhile."""
         target = self._member(org, member_id)
         require(me, OrgAct.REMOVE, self._target(org, target))
-        if self.orgs.remove(member_id, org.id):
-            self._record(EventTag.ORG_MEMBER_REMOVED, ctx, org, actor, member_id, {"role": target.role.value})
+        if not self.orgs.remove(member_id, org.id):
+            return False
+        self._record(EventTag.ORG_MEMBER_REMOVED, ctx, org, actor, member_id,
+                     {"role": target.role.value, **(on_behalf or {})})
+        return True
 
     def leave(self, user: User, slug: str, ctx: RequestContext) -> None:
         """Leave the organisation; refused to its last legal representative (hand over first)."""

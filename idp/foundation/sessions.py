@@ -29,6 +29,44 @@ def digest_of(session_id: str) -> str:
 
 
 @dataclass(frozen=True)
+class Acting:
+    """A partner person acting for a client organisation in one browser session: which
+    partnership, both organisations (named as they were when acting began), and the rights in
+    effect as of the last request. The partners capability starts, checks (at every request)
+    and ends it; the OpenID Provider tells applications (the `act` claim). It lives in the
+    session's record, so it ends with the session: signing out ends it."""
+
+    partnership_id: int
+    partner_org_id: int
+    partner_slug: str
+    partner_name: str
+    client_org_id: int
+    client_slug: str
+    client_name: str
+    rights: tuple[str, ...]
+    since: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "rights": list(self.rights)}
+
+    @classmethod
+    def from_dict(cls, data: object) -> Acting | None:
+        """The record as stored, or None for anything else (a session without one)."""
+        if not isinstance(data, dict):
+            return None
+        try:
+            return cls(
+                partnership_id=int(data["partnership_id"]), partner_org_id=int(data["partner_org_id"]),
+                partner_slug=str(data["partner_slug"]), partner_name=str(data["partner_name"]),
+                client_org_id=int(data["client_org_id"]), client_slug=str(data["client_slug"]),
+                client_name=str(data["client_name"]), rights=tuple(str(r) for r in data["rights"]),
+                since=int(data["since"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
 class BrowserSession:
     digest: str
     user_id: int
@@ -43,6 +81,8 @@ class BrowserSession:
     # How the sign-in was proven, for people (idp.words.METHOD_LABELS); empty for sessions
     # opened before it was recorded.
     methods: list[str] = field(default_factory=list)
+    # The client organisation a partner person acts for in this session (None: themselves).
+    acting: Acting | None = None
 
     @property
     def handle(self) -> str:
@@ -55,7 +95,7 @@ class BrowserSession:
 
 
 class SessionStore(Protocol):
-    def update(self, digest: str, fields: dict[str, Any]) -> None: ...
+    def update(self, digest: str, fields: dict[str, Any]) -> bool: ...
     def create(self, digest: str, record: dict[str, Any], *, ttl: int, expires: int) -> None: ...
     def get(self, digest: str) -> dict[str, Any] | None: ...
     def touch(self, digest: str, *, last_seen: int, ip: str, ttl: int) -> bool: ...
@@ -77,6 +117,7 @@ def _session(digest: str, record: dict[str, Any]) -> BrowserSession:
         amr=list(record.get("amr", [])),
         extra=dict(record.get("extra", {})),
         methods=list(record.get("methods", [])),
+        acting=Acting.from_dict(record.get("acting")),
     )
 
 
@@ -152,6 +193,13 @@ class SessionService:
         methods = sorted({*session.amr, *amr})
         self.store.update(session.digest, {"auth_time": now, "amr": methods})
         return BrowserSession(**{**session.__dict__, "auth_time": now, "amr": methods})
+
+    def act_for(self, session: BrowserSession, acting: Acting | None) -> BrowserSession | None:
+        """Record (or, with None, end) what the session acts for; the session with it, or None
+        when the session ended meanwhile (nothing is written then)."""
+        if not self.store.update(session.digest, {"acting": acting.as_dict() if acting else None}):
+            return None
+        return BrowserSession(**{**session.__dict__, "acting": acting})
 
     def auth_age(self, session: BrowserSession) -> int:
         """Seconds since the person last proved who they are in this session."""

@@ -9,6 +9,7 @@ from flask import Flask
 from flask_babel import lazy_gettext
 
 from idp.account.deletion import AccountEraser
+from idp.capability import DELEGATED_ACCESS
 from idp.capability import REVOKE_GRANTS
 from idp.capability import Capability
 from idp.capability import Offer
@@ -94,6 +95,12 @@ def _offers(oidc: OidcExtension) -> list[Offer]:
     return [REVOKE_GRANTS.offer(oidc.revoke_all_grants)]
 
 
+def _connect(oidc: OidcExtension, container: Container) -> None:
+    # A grant made while its person acted for a client stands while the delegation does.
+    oidc.service.delegated_access = container.find(DELEGATED_ACCESS)
+    oidc.service.org_by_slug = container.organisations.orgs.by_slug
+
+
 def _erasers(oidc: OidcExtension) -> list[AccountEraser]:
     # Back-channel logout went out already, when the account's sessions ended (`session_ended`).
     def erase(user: User, ctx: RequestContext) -> None:
@@ -126,7 +133,7 @@ CAPABILITY = Capability(
     # Protocol endpoints are called by relying parties (no CSRF token); the consent and
     # logout-confirmation forms keep theirs.
     csrf_exempt=views.CSRF_EXEMPT,
-    init_flask=_init_flask, session_ended=_session_ended, offers=_offers, nav=_nav, review=_review,
+    init_flask=_init_flask, session_ended=_session_ended, offers=_offers, connect=_connect, nav=_nav, review=_review,
     erase_account=_erasers,
     commands=(client_group, keys_group),
     tables="idp.stores.tables_oidc", migrations="oidc",

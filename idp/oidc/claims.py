@@ -37,10 +37,13 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
 # Identity scopes: openid, the scopes of the table, and offline_access (refresh tokens).
 SCOPES = ("openid", *SCOPE_CLAIMS, "offline_access")
 # What the ID token carries besides profile claims (`nonce` only when one was sent, `at_hash`
-# when an access token goes with it). Discovery's `claims_supported` is these and the profile's:
-# exactly what the ID token and userinfo can return.
+# when an access token goes with it).
 PROTOCOL_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", "at_hash")
-SUPPORTED_CLAIMS = sorted({*PROTOCOL_CLAIMS, *PROFILE_CLAIMS})
+# What the tokens (and userinfo) of a partner person acting for a client organisation carry
+# besides (idp.oidc.rules.acting, decision 0812); never a profile claim.
+DELEGATION_CLAIMS = ("act", "acting_for")
+# Discovery's `claims_supported`: exactly what the ID token and userinfo can return.
+SUPPORTED_CLAIMS = sorted({*PROTOCOL_CLAIMS, *DELEGATION_CLAIMS, *PROFILE_CLAIMS})
 
 # Authentication context classes: a password alone, an organisation's directory (SSO) alone,
 # or two factors (here, or reported by the directory).

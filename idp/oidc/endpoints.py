@@ -10,6 +10,7 @@ from typing import ClassVar
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
+from idp.foundation.sessions import Acting
 from idp.model import User
 from idp.oidc.records import RefreshRecord
 from idp.oidc.rules import introspection
@@ -95,10 +96,16 @@ class IdpIntrospectionEndpoint(IntrospectionEndpoint):  # type: ignore[misc]
         if token.claims is not None:
             person = introspection.speaks_for_a_person(token.claims)
             user = service.subjects.by_subject(str(token.claims.get("sub"))) if person else None
-            return introspection.access_token_active(token.claims, user)
+            if not introspection.access_token_active(token.claims, user):
+                return False
+            # A token issued while acting for a client is active while its delegation stands.
+            return user is None or bool(service.token_delegation_stands(user.id, token.claims))
         assert token.record is not None  # noqa: S101 - a FoundToken has claims or a record
         token.user = service.users.get(token.record.user_id)
-        return introspection.refresh_token_active(token.record, token.user, service.clock.now())
+        if not introspection.refresh_token_active(token.record, token.user, service.clock.now()):
+            return False
+        acting = token.record.acting
+        return acting is None or bool(service.delegation_stands(token.record.user_id, Acting.from_dict(acting)))
 
     def authenticate_token(self, request: Any, client: Any) -> FoundToken | None:
         self.check_params(request, client)

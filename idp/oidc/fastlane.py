@@ -38,6 +38,7 @@ from idp.oidc.discovery import discovery_document
 from idp.oidc.keys import JWKS_MAX_AGE
 from idp.oidc.models import Client
 from idp.oidc.rules import access as access_rules
+from idp.oidc.rules import acting
 from idp.oidc.rules import bodies
 from idp.oidc.rules import grant as grant_rules
 from idp.oidc.rules import introspection
@@ -251,8 +252,8 @@ class FastLane:
         if auth is None or auth.type != "bearer" or not auth.token:
             return None
         body = await self._access_claims(auth.token)
-        if body is None or not access_rules.userinfo_allowed(body):
-            return None
+        if body is None or not access_rules.userinfo_allowed(body) or acting.of_token(body) is not None:
+            return None  # a token issued while acting: its delegation is the views' to read
         assert self.store is not None  # noqa: S101 - checked by handle()
         user = await self.store.user_by_subject(str(body.get("sub")))
         claims = access_rules.userinfo(body, user, base_url=self.tokens.base_url)
@@ -288,8 +289,8 @@ class FastLane:
         if client is None:
             return None
         claims = await self._access_claims(form["token"])
-        if claims is None or not introspection.may_introspect("access_token", str(claims.get("client_id")),
-                                                                client.record):
+        if claims is None or acting.of_token(claims) is not None or not introspection.may_introspect(
+                "access_token", str(claims.get("client_id")), client.record):
             return None
         user = None
         if introspection.speaks_for_a_person(claims):
@@ -348,6 +349,8 @@ class FastLane:
         if found is None:
             return None
         record, user = found
+        if record.acting is not None:
+            return None  # a grant made while acting: the views read its delegation again
         scope = refresh_rules.check(record, client.client_id, user, requested, self.tokens.clock.now())
         if isinstance(scope, refresh_rules.Refusal):
             return None  # the views refuse it (and handle a reuse)

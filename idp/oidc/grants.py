@@ -16,6 +16,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode
 
+from idp.foundation.sessions import Acting
 from idp.oidc import claims as claims_mod
 from idp.oidc.authorize import request_object
 from idp.oidc.authorize.decisions import Refuse
@@ -32,6 +33,7 @@ from idp.standing import Act
 from idp.standing import may
 
 AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+DELEGATION_ENDED = "the delegation this grant was made under has ended"
 
 
 def _oidc(grant: Any) -> Any:
@@ -127,6 +129,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             amr=end_user.amr, claims=claims_mod.parse_claims_request(data.get("claims")),
             code_challenge=data.get("code_challenge") or None,
             code_challenge_method=data.get("code_challenge_method") or None,
+            acting=end_user.acting.as_dict() if end_user.acting is not None else None,
         ))
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
@@ -140,6 +143,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         user = _oidc(self).users.get(authorization_code.user_id)
         if not may(user, Act.BROWSER_SESSION):
             raise InvalidGrantError("the account of this code cannot act")
+        acting = Acting.from_dict(authorization_code.acting)
+        if authorization_code.acting is not None and not _oidc(self).delegation_stands(user.id, acting):
+            raise InvalidGrantError(DELEGATION_ENDED)
         return user
 
     def generate_token(self, user: Any = None, scope: str | None = None, grant_type: str | None = None,
@@ -148,7 +154,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         client: Client = self.request.client
         ctx = GrantContext(
             client=client.record, user=user, scope=code.scope, auth_time=code.auth_time, acr=code.acr,
-            amr=code.amr, sid=code.sid, claims=code.claims, nonce=code.nonce,
+            amr=code.amr, sid=code.sid, claims=code.claims, nonce=code.nonce, acting=Acting.from_dict(code.acting),
         )
         return _issue(self, ctx)
 
@@ -197,10 +203,16 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             raise InvalidScopeError()
 
     def authenticate_user(self, refresh_token: Any) -> Any:
-        user = _oidc(self).users.get(refresh_token.record.user_id)
+        service = _oidc(self)
+        record: RefreshRecord = refresh_token.record
+        user = service.users.get(record.user_id)
         if refresh_rules.account(user) is not None:
             # As good as revoked, so invalid_grant (Authlib would answer invalid_request for a missing user).
             raise InvalidGrantError("the account of this token cannot act")
+        if record.acting is not None and not service.delegation_stands(user.id, Acting.from_dict(record.acting)):
+            # Never a token that drops or keeps a dead delegation: the grant ends with it.
+            service.delegation_ended(record)
+            raise InvalidGrantError(DELEGATION_ENDED)
         return user
 
     def generate_token(self, user: Any = None, scope: str | None = None, grant_type: str | None = None,

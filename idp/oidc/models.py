@@ -9,6 +9,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oidc.core import AuthorizationCodeMixin
 
+from idp.foundation.sessions import Acting
 from idp.oidc.clients import secret_matches
 from idp.oidc.records import ClientRecord
 from idp.oidc.rules import grant as grant_rules
@@ -71,6 +72,8 @@ class AuthorizationCode(AuthorizationCodeMixin):  # type: ignore[misc]
     claims: dict[str, list[str]] = field(default_factory=dict)
     code_challenge: str | None = None
     code_challenge_method: str | None = None
+    # What the person acted for when they authorized (idp.foundation.sessions.Acting.as_dict).
+    acting: dict[str, Any] | None = None
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
@@ -102,3 +105,5 @@ class EndUser:
     auth_time: int
     amr: list[str]
     sid: str
+    # The client organisation the session acts for, as checked at this request (None: itself).
+    acting: Acting | None = None

@@ -63,3 +63,5 @@ class RefreshRecord:
     created_at: dt.datetime
     amr: list[str] = field(default_factory=list)
     claims: dict[str, Any] = field(default_factory=dict)
+    # The acting state the grant was made under (idp.foundation.sessions.Acting.as_dict), or None.
+    acting: dict[str, Any] | None = None

@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from typing import Any
 
+from idp.capability import DelegatedAccess
 from idp.clock import Clock
 from idp.events import EventRecorder
 from idp.events import EventTag
+from idp.foundation.sessions import Acting
+from idp.model import Organisation
 from idp.model import RequestContext
 from idp.model import User
 from idp.oidc.clients import ClientService
@@ -25,6 +28,7 @@ from idp.oidc.keys import KeyService
 from idp.oidc.models import AuthorizationCode
 from idp.oidc.records import ClientRecord
 from idp.oidc.records import RefreshRecord
+from idp.oidc.rules import acting as acting_rules
 from idp.oidc.tokens import Issued
 from idp.oidc.tokens import TokenService
 
@@ -69,6 +73,11 @@ class OidcService:
         self.issuer, self.clients, self.keys, self.tokens = issuer, clients, keys, tokens
         self.consents, self.redis, self.events, self.clock = consents, redis, events, clock
         self.code_lifetime, self.request_ttl, self.session_lifetime = code_lifetime, request_ttl, session_lifetime
+        # The partners capability's `DELEGATED_ACCESS` hook, and organisations by short name
+        # (set once every capability is built; None: partners is not installed, so no grant
+        # made while acting for a client stands).
+        self.delegated_access: DelegatedAccess | None = None
+        self.org_by_slug: Callable[[str], Organisation | None] | None = None
 
     def _now(self) -> int:
         return int(self.clock.now().timestamp())
@@ -119,6 +128,42 @@ class OidcService:
         self.events.record_event(
             EventTag.OIDC_TOKEN_REUSED, user_id=record.user_id, product=record.client_id,
             details={"what": "refresh_token", "revoked_refresh_tokens": count},
+        )
+
+    # -- grants made while acting for a client (decision 0812) ---------------------------
+
+    def _stands(self, user_id: int, client_org_id: int, partnership_id: int,
+                rights: list[str] | tuple[str, ...]) -> bool:
+        right = acting_rules.first_right(rights)
+        if self.delegated_access is None or right is None:
+            return False
+        found = self.delegated_access(user_id, client_org_id, right, self.clock.now())
+        return acting_rules.stands(found, partnership_id, rights)
+
+    def delegation_stands(self, user_id: int, acting: Acting | None) -> bool:
+        """Whether the delegation a code or refresh token was issued under still stands (read
+        from SQL: one query); a stored acting state that cannot be read does not."""
+        if acting is None:
+            return False
+        return self._stands(user_id, acting.client_org_id, acting.partnership_id, acting.rights)
+
+    def token_delegation_stands(self, user_id: int, body: dict[str, Any]) -> bool:
+        """For an access token's claims (userinfo, introspection): True for a token not issued
+        while acting; otherwise whether its delegation still stands (two queries)."""
+        found = acting_rules.of_token(body)
+        if found is None:
+            return True
+        slug, partnership_id, rights = found
+        org = self.org_by_slug(slug) if self.org_by_slug is not None and slug else None
+        return org is not None and self._stands(user_id, org.id, partnership_id, rights)
+
+    def delegation_ended(self, record: RefreshRecord) -> None:
+        """A refresh of a grant whose delegation is gone: the whole grant is revoked (its
+        access token too), as it can never stand again."""
+        count = self.tokens.revoke_family(record.family)
+        self.events.record_event(
+            EventTag.OIDC_TOKEN_REVOKED, user_id=record.user_id, product=record.client_id,
+            details={"what": "grant", "reason": "delegation_ended", "count": count},
         )
 
     # -- authorization requests waiting for sign-in or consent --------------------------

@@ -114,6 +114,7 @@ class TokenService:
             "client_id": ctx.client.client_id, "user_id": ctx.user.id, "scope": ctx.grant_scope,
             "auth_time": ctx.auth_time or self._now(), "acr": ctx.acr, "amr": ctx.amr, "sid": ctx.sid,
             "claims": ctx.claims, "access_jti": access_jti, "access_exp": access_exp,
+            "acting": ctx.acting.as_dict() if ctx.acting is not None else None,
             "expires_at": now + dt.timedelta(seconds=lifetime_s),
         }
 

@@ -162,7 +162,8 @@ def _end_user(signed_in: Any) -> EndUser | None:
     if signed_in is None:
         return None
     s = signed_in.session
-    return EndUser(signed_in.user, s.auth_time, list(s.amr), s.handle)
+    # The acting state as the partners capability checked it at the start of this request.
+    return EndUser(signed_in.user, s.auth_time, list(s.amr), s.handle, s.acting)
 
 
 def _authorize(oauth_request: OAuth2Request | None, params: dict[str, str], seen: int | None,
@@ -306,6 +307,8 @@ def userinfo() -> Response:
     claims = access_rules.userinfo(body, user, base_url=oidc.tokens.base_url)
     if claims is None:
         return _bearer_error(401, "invalid_token", "the account is no longer active")
+    if user is not None and not oidc.token_delegation_stands(user.id, body):
+        return _bearer_error(401, "invalid_token", "the delegation of this token has ended")
     return _no_store(jsonify(claims))
 
 

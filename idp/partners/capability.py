@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from idp.account.deletion import AccountEraser
 from idp.capability import DELEGATED_ACCESS
+from idp.capability import DELEGATED_PAGE
 from idp.capability import PARTNERSHIP_TERMS
 from idp.capability import Capability
 from idp.capability import Offer
@@ -14,11 +15,16 @@ from idp.crypto import Purpose
 from idp.crypto import derive
 from idp.errors import N_
 from idp.foundation.links import RowLinks
+from idp.partners import DELEGATED
 from idp.partners import PARTNERS
+from idp.partners import delegation
+from idp.partners.acting import ActingService
 from idp.partners.client_views import bp as access_bp
 from idp.partners.commands import org_group
 from idp.partners.commands import partners_group
 from idp.partners.common import Ports
+from idp.partners.delegated import DelegatedOrgService
+from idp.partners.delegated import DelegatedSide
 from idp.partners.lifecycle import PartnershipService
 from idp.partners.request_views import bp as requests_bp
 from idp.partners.requests import RequestService
@@ -45,12 +51,19 @@ def build(container: Container) -> PartnerService:
                        "idp partner request"),
         ttl=settings.partners.request_ttl,
     )
-    return PartnerService(ports, requests, lifecycle)
+    service = PartnerService(ports, requests, lifecycle)
+    acting = ActingService(ports, container.sessions, service)
+    container.slots.provide(DELEGATED, DelegatedSide(
+        acting, DelegatedOrgService(ports, acting, container.organisations, container.invitations)))
+    return service
 
 
 def _offers(service: PartnerService) -> list[Offer]:
     # Money and product pages ask for a delegation at each request; orders read the terms.
-    return [DELEGATED_ACCESS.offer(service.delegation_for), PARTNERSHIP_TERMS.offer(service.terms_for)]
+    return [DELEGATED_ACCESS.offer(service.delegation_for), PARTNERSHIP_TERMS.offer(service.terms_for),
+            # The pages of other capabilities (activity log, billing, products) let the partner
+            # person acting for a client in through it.
+            DELEGATED_PAGE.offer(delegation.delegated_org)]
 
 
 def _connect(service: PartnerService, container: Container) -> None:
@@ -75,6 +88,7 @@ CAPABILITY = Capability(
     name="partners", slot=PARTNERS, build=build,
     blueprints=(partner_bp, access_bp, requests_bp),
     offers=_offers, connect=_connect, nav=_nav, erase_account=_erasers,
+    init_flask=delegation.init_flask,
     commands=(org_group, partners_group),
     tables="idp.stores.tables_partners", migrations="partners",
 )

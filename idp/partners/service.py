@@ -106,15 +106,20 @@ class PartnerService:
         partnership over `client_org_id` allows `right`, and their role reaches that client
         (legal representatives and administrators: every client; collaborators: the ones they
         are assigned to); None otherwise. One SQL query per call, never cached."""
+        delegation = self.delegation_of(user_id, client_org_id, now)
+        return delegation if delegation is not None and delegation.allows(right) else None
+
+    def delegation_of(self, user_id: int, client_org_id: int, now: dt.datetime | None = None) -> Delegation | None:
+        """`delegation_for` whatever the right: the person's delegation over the client with the
+        rights it holds now (the acting state is checked with it at every request)."""
         now = now or self.ports.clock.now()
         reach = self.ports.partners.reach(user_id, client_org_id)
         if reach is None or (reach.ends_at <= now and not reach.auto_renew):
             return None
         if Role(reach.role) not in _REACH_ALL and not reach.assigned:
             return None
-        delegation = Delegation(partnership_id=reach.partnership_id, partner_org_id=reach.partner_org_id,
-                                client_org_id=client_org_id, actor_id=user_id, full=reach.full, rights=reach.rights)
-        return delegation if delegation.allows(right) else None
+        return Delegation(partnership_id=reach.partnership_id, partner_org_id=reach.partner_org_id,
+                          client_org_id=client_org_id, actor_id=user_id, full=reach.full, rights=reach.rights)
 
     def terms_for(self, client_org_id: int, now: dt.datetime | None = None) -> ClientTerms | None:
         """The terms of the client's live partnership at `now`, or None."""

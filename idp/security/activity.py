@@ -150,6 +150,8 @@ ACTION_LABELS: dict[str, str] = {
     EventTag.PARTNER_RENEWED: N_("Partnership renewed"),
     EventTag.PARTNER_ASSIGNED: N_("Collaborator assigned to a client"),
     EventTag.PARTNER_UNASSIGNED: N_("Collaborator unassigned from a client"),
+    EventTag.PARTNER_ACTING_STARTED: N_("Began acting for a client"),
+    EventTag.PARTNER_ACTING_STOPPED: N_("Stopped acting for a client"),
 }
 
 PRODUCT_LABELS: dict[str, str] = {

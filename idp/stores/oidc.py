@@ -46,7 +46,7 @@ def _refresh(row: OidcRefreshTokenRow) -> RefreshRecord:
         id=row.id, family=row.family, client_id=row.client_id, user_id=row.user_id, scope=row.scope,
         auth_time=row.auth_time, acr=row.acr, sid=row.sid, expires_at=row.expires_at,
         used_at=row.used_at, revoked_at=row.revoked_at, created_at=row.created_at,
-        amr=list(row.amr or []), claims=dict(row.claims or {}),
+        amr=list(row.amr or []), claims=dict(row.claims or {}), acting=row.acting or None,
     )
 
 

@@ -57,7 +57,7 @@ def _sql(statement: ClauseElement) -> str:
 _USERS = cast(Table, UserRow.__table__)
 _REFRESH = cast(Table, OidcRefreshTokenRow.__table__)
 _EVENTS = cast(Table, EventRow.__table__)
-_JSON_COLUMNS = {"amr", "claims", "details"}
+_JSON_COLUMNS = {"amr", "claims", "details", "acting"}
 
 USER_BY_SUBJECT = _sql(select(_USERS).where(_USERS.c.subject == bindparam("subject")))
 _REFRESH_COLUMNS = [c.name for c in _REFRESH.columns if c.name != "id"]
@@ -103,7 +103,8 @@ ROTATE_LAST = _rotation(False)  # the client gets no new refresh token
 
 
 def _params(values: dict[str, Any], columns: list[str]) -> dict[str, Any]:
-    return {c: Json(values.get(c)) if c in _JSON_COLUMNS else values.get(c) for c in columns}
+    # None stays SQL NULL (a grant without an acting state), not JSON null.
+    return {c: Json(values[c]) if c in _JSON_COLUMNS and values.get(c) is not None else values.get(c) for c in columns}
 
 
 def conninfo(database_url: str) -> str:

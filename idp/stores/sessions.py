@@ -10,7 +10,7 @@ import redis
 from idp.stores.redis import Keys
 from idp.stores.redis import unavailable_is_503
 
-_JSON_FIELDS = ("amr", "extra", "methods")
+_JSON_FIELDS = ("amr", "extra", "methods", "acting")
 
 
 def _encode(record: dict[str, Any]) -> Any:
@@ -78,10 +78,18 @@ class RedisSessionStore:
         return bool(exists)
 
     @unavailable_is_503
-    def update(self, digest: str, fields: dict[str, Any]) -> None:
+    def update(self, digest: str, fields: dict[str, Any]) -> bool:
+        """Set fields of a live session (its TTL unchanged); False, with nothing left behind,
+        when the record is gone (ended, or expired between the caller's read and this write)."""
         key = self.keys.session(digest)
-        if self.r.exists(key):
-            self.r.hset(key, mapping=_encode(fields))
+        pipe = self.r.pipeline(transaction=True)
+        pipe.exists(key)
+        pipe.hset(key, mapping=_encode(fields))
+        exists, _set = pipe.execute()
+        if not exists:
+            # The HSET made a record of these fields alone, without a TTL: drop it.
+            self.r.delete(key)
+        return bool(exists)
 
     @unavailable_is_503
     def delete(self, digest: str, user_id: int) -> bool:

@@ -88,6 +88,9 @@ class OidcRefreshTokenRow(Base):
     # The access token issued with this refresh token, denied when the family is revoked.
     access_jti: Mapped[str | None] = mapped_column(String(64))
     access_exp: Mapped[int | None] = mapped_column(Integer)
+    # A grant made while the person acted for a client organisation (idp.foundation.sessions.Acting
+    # as a dict): its delegation is re-checked at each refresh. NULL for every other grant.
+    acting: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     created_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]

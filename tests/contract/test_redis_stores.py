@@ -63,6 +63,20 @@ def test_sessions_create_list_touch_and_end(client, keys):
     assert client.exists(keys.session("a" * 64)) == 0  # touching a gone session leaves nothing behind
 
 
+def test_session_update_keeps_the_ttl_and_leaves_nothing_for_a_gone_session(client, keys):
+    store = RedisSessionStore(client, keys)
+    record = {"user_id": 9, "created": 1, "last_seen": 1, "auth_time": 1, "ip": "x", "user_agent": "", "amr": [],
+              "extra": {}}
+    store.create("e" * 64, record, ttl=600, expires=4_000_000_000)
+    acting = {"partnership_id": 3, "client_slug": "client"}
+    assert store.update("e" * 64, {"acting": acting})
+    assert store.get("e" * 64)["acting"] == acting and 0 < client.ttl(keys.session("e" * 64)) <= 600
+    assert store.update("e" * 64, {"acting": None}) and store.get("e" * 64)["acting"] is None
+    store.delete("e" * 64, 9)
+    assert not store.update("e" * 64, {"acting": acting})
+    assert client.exists(keys.session("e" * 64)) == 0  # no record without a TTL left behind
+
+
 def test_every_session_key_has_a_ttl(client, keys):
     store = RedisSessionStore(client, keys)
     record = {"user_id": 7, "created": 1, "last_seen": 1, "auth_time": 1, "ip": "x", "user_agent": "", "amr": [], "extra": {}}

@@ -38,6 +38,7 @@ from tests.oidc.conftest import pkce
 CTX = RequestContext(ip="198.51.100.23", user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
 REDIRECT = "http://127.0.0.1:9/callback"
 ORG = "acme"
+CLIENT = "globex"
 TENANT = "7a3b2c1d-0e9f-4a8b-9c7d-6e5f4a3b2c1d"
 
 
@@ -264,9 +265,11 @@ def _partners(services: Any, make_user: Any, ada: Any) -> dict[str, Any]:
 
     partners.lifecycle.set_partner(ORG, True, CTX)
     hank = person("hank@globex.example", "Hank Scorpio")
-    orgs.create(hank, "globex", "Globex Sàrl", CTX)
-    request = partners.requests.invite(ada, ORG, hank.email, access, CTX)
-    partners.requests.accept(hank, request.id, Decision(access, org_slug="globex"), CTX)
+    orgs.create(hank, CLIENT, "Globex Sàrl", CTX)
+    # Full access: the audit acts for Globex and opens its members and its activity.
+    full = parse_access(access="full", rights=[], payer="client", days="365", auto_renew=True)
+    request = partners.requests.invite(ada, ORG, hank.email, full, CTX)
+    partners.requests.accept(hank, request.id, Decision(full, org_slug=CLIENT), CTX)
     partners.requests.invite(ada, ORG, "prospect@example.org", access, CTX)
     [mail] = [m for m in outbox(services) if m["to"] == "prospect@example.org"]
     link = next(word for word in mail["body"].split() if "/partners/requests/link/" in word)
@@ -279,5 +282,5 @@ def _partners(services: Any, make_user: Any, ada: Any) -> dict[str, Any]:
     hooli = services.users.by_email("gavin@hooli.example")
     waiting = partners.requests.invite(hooli, "hooli", ada.email, parse_access(
         access="full", rights=[], payer="partner", days="730", auto_renew=False), CTX)
-    return {"client": "globex", "studio": "ada-studio", "managed": managed.id, "partner_request": waiting.id,
+    return {"client": CLIENT, "studio": "ada-studio", "managed": managed.id, "partner_request": waiting.id,
             "partner_link": link.removeprefix(services.settings.server.base_url)}

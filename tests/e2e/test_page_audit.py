@@ -111,6 +111,12 @@ def _wizard_review(page: Any, cast: Cast) -> None:
     submit(page, "**/security/compromised/review")
 
 
+def _act_for_client(page: Any, cast: Cast) -> None:
+    """Acting for the client: every page audited after this one shows the banner."""
+    page.goto(f"/orgs/{cast.ids['org']}/clients/{cast.ids['client']}/act")
+    submit(page, f"**/orgs/{cast.ids['client']}/delegated/")
+
+
 def _new_recovery_codes(page: Any, cast: Cast) -> None:
     """The recovery codes are shown once, right after new ones are made."""
     page.goto("/mfa/recovery-codes/new")
@@ -119,7 +125,7 @@ def _new_recovery_codes(page: Any, cast: Cast) -> None:
 
 def visits(cast: Cast) -> list[Visit]:
     ids = cast.ids
-    org, connection = ids["org"], ids["connection"]
+    org, connection, client = ids["org"], ids["connection"], ids["client"]
     return [
         Visit("sign-in", OUT, "/login"),
         Visit("passkey sign-in", OUT, "/login/passkey"),
@@ -217,6 +223,10 @@ def visits(cast: Cast) -> list[Visit]:
                                         "&currency=CHF&method=transfer&kind=order", 400),
         Visit("order", IN, f"/orgs/{org}/billing/orders/{ids['order']}"),
         Visit("payouts", IN, f"/orgs/{org}/billing/payouts"),
+        Visit("act for a client", IN, f"/orgs/{org}/clients/{client}/act"),
+        Visit("acting for a client", IN, f"/orgs/{client}/delegated/", via=_act_for_client),
+        Visit("client members", IN, f"/orgs/{client}/delegated/members"),
+        Visit("client activity", IN, f"/orgs/{client}/members/activity"),
         Visit("applications", IN, "/applications"),
         Visit("consent", IN, ids["consent"]),
         Visit("authorize error", IN, ids["authorize_error"], 400),

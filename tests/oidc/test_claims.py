@@ -63,7 +63,7 @@ def test_each_advertised_scope_releases_claims_and_each_profile_claim_has_a_scop
             assert set(claims.released(user, f"openid {scope}", base_url=BASE)) - {"sub"}, scope
     released = {name for scope in claims.SCOPES for name in claims.released(user, f"openid {scope}", base_url=BASE)}
     assert released == {"sub", *claims.PROFILE_CLAIMS}
-    assert set(claims.SUPPORTED_CLAIMS) == {*claims.PROTOCOL_CLAIMS, *claims.PROFILE_CLAIMS}
+    assert set(claims.SUPPORTED_CLAIMS) == {*claims.PROTOCOL_CLAIMS, *claims.DELEGATION_CLAIMS, *claims.PROFILE_CLAIMS}
 
 
 def test_discovery_advertises_exactly_the_claims_returned_for_a_person_who_has_the_data(
@@ -85,8 +85,11 @@ def test_discovery_advertises_exactly_the_claims_returned_for_a_person_who_has_t
     userinfo = client.get("/oauth/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert userinfo.status_code == 200
     returned = set(id_token) | set(userinfo.get_json())
-    # Each advertised claim is returned, and nothing is returned that is not advertised.
-    assert set(meta["claims_supported"]) == returned, set(meta["claims_supported"]) ^ returned
+    # Each advertised claim is returned, and nothing is returned that is not advertised; `act` and
+    # `acting_for` come with a partner acting for a client (tests/oidc/test_acting.py).
+    advertised = set(meta["claims_supported"]) - set(claims.DELEGATION_CLAIMS)
+    assert advertised == returned, advertised ^ returned
+    assert set(claims.DELEGATION_CLAIMS) <= set(meta["claims_supported"]) and not returned & {"act", "acting_for"}
     assert tokens["refresh_token"]  # offline_access
     # Each advertised scope but openid and offline_access releases a claim of its own.
     for each in set(meta["scopes_supported"]) - {"openid", "offline_access"}:

@@ -15,7 +15,9 @@ from idp.model import Role
 from idp.partners import PARTNERS
 from idp.partners.access import parse_access
 from idp.partners.requests import Decision
+from tests.conftest import AuthActions
 from tests.conftest import Person
+from tests.conftest import csrf_of
 
 CTX = RequestContext(ip="203.0.113.20", user_agent="pytest")
 LINK = re.compile(r"http://localhost:5000(/partners/requests/link/\S+)")
@@ -71,3 +73,38 @@ def cast(services, make_user) -> Cast:
     accounts.add_member(client, accounts.user(people["c_admin"].id), Role.ADMIN)
     services.get(PARTNERS).lifecycle.set_partner("reseller", True, CTX)
     return Cast(services, people)
+
+
+class Browser:
+    """One person's browser through a test client: signed in, acting for a client, posting the
+    pages' forms with their CSRF token."""
+
+    def __init__(self, client: Any, person: Person) -> None:
+        self.client, self.person = client, person
+        AuthActions(client).sign_in(person.email, person.password)
+
+    def get(self, path: str) -> Any:
+        return self.client.get(path)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, *, token_from: str | None = "/") -> Any:
+        """POST with the CSRF token of the page at `token_from` (None: no token)."""
+        values = dict(data or {})
+        if token_from is not None:
+            values["csrf_token"] = csrf_of(self.client.get(token_from).get_data(as_text=True))
+        return self.client.post(path, data=values)
+
+    def act(self, client_slug: str = "client", partner_slug: str = "reseller") -> Any:
+        return self.post(f"/orgs/{partner_slug}/clients/{client_slug}/act")
+
+    def stop(self) -> Any:
+        return self.post("/partners/acting/stop")
+
+
+@pytest.fixture
+def browser(app: Any, cast: Cast) -> Any:
+    """`browser("p_lr")`: that person signed in, in a browser of their own."""
+
+    def open_for(name: str, client: Any = None) -> Browser:
+        return Browser(client or app.test_client(), cast.people[name])
+
+    return open_for

@@ -14,8 +14,8 @@ from idp.stores.models import Base
 
 def test_there_is_one_head(database_url):
     script = ScriptDirectory.from_config(alembic_config(database_url))
-    assert script.get_heads() == ["0014"]
-    assert current(database_url) == "0014"
+    assert script.get_heads() == ["0015"]
+    assert current(database_url) == "0015"
 
 
 def test_the_migrated_schema_matches_the_models(database_url):

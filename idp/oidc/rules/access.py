@@ -6,6 +6,7 @@ from typing import Any
 
 from idp.model import User
 from idp.oidc import claims as claims_mod
+from idp.oidc.rules import acting
 from idp.standing import Act
 from idp.standing import may
 
@@ -24,8 +25,11 @@ def userinfo_allowed(body: dict[str, Any]) -> bool:
 
 def userinfo(body: dict[str, Any], user: User | None, *, base_url: str) -> dict[str, Any] | None:
     """Userinfo's answer for a live token granted openid: `sub`, the claims of the token's
-    scopes and those the `claims` parameter named; None when the account (None: deleted) may
-    not act, which is the token's failure (401 invalid_token)."""
+    scopes and those the `claims` parameter named, and `act` / `acting_for` of a token issued
+    while acting for a client; None when the account (None: deleted) may not act, which is the
+    token's failure (401 invalid_token)."""
     if user is None or not may(user, Act.ACCESS_TOKEN):
         return None
-    return claims_mod.released(user, str(body.get("scope", "")), body.get("userinfo_claims"), base_url=base_url)
+    released = claims_mod.released(user, str(body.get("scope", "")), body.get("userinfo_claims"), base_url=base_url)
+    # A token issued while acting for a client says so here too (its delegation the caller checks).
+    return released | acting.released(body)

@@ -9,6 +9,7 @@ from typing import Any
 
 from idp.oidc import claims as claims_mod
 from idp.oidc.records import ClientRecord
+from idp.oidc.rules import acting as acting_rules
 from idp.oidc.rules.grant import GrantContext
 
 
@@ -53,6 +54,8 @@ def access_token_claims(ctx: GrantContext, *, issuer: str, now: int, lifetime: i
             body["amr"] = ctx.amr
         if ctx.claims.get("userinfo"):
             body["userinfo_claims"] = ctx.claims["userinfo"]
+        if ctx.acting is not None:
+            body.update(acting_rules.claims(ctx.acting, ctx.user.subject))
     return body
 
 
@@ -76,6 +79,8 @@ def id_token_claims(ctx: GrantContext, *, issuer: str, now: int, lifetime: int,
     }
     optional = {"nonce": ctx.nonce, "acr": ctx.acr, "amr": ctx.amr, "sid": ctx.sid}
     body.update({k: v for k, v in optional.items() if v})
+    if ctx.acting is not None:
+        body.update(acting_rules.claims(ctx.acting, ctx.user.subject))
     if access_token:
         body["at_hash"] = half_hash(access_token)
     profile = id_token_profile(ctx, with_access_token=bool(access_token), base_url=base_url or issuer)

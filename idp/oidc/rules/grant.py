@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 
+from idp.foundation.sessions import Acting
 from idp.model import User
 from idp.oidc import claims as claims_mod
 from idp.oidc.records import ClientRecord
@@ -29,6 +30,8 @@ class GrantContext:
     # The scope the person granted, which refresh tokens keep when a refresh narrows `scope`
     # (that of the access and ID tokens); None: the same as `scope`.
     granted: str | None = None
+    # A grant made while the person acted for a client organisation (the `act` claim).
+    acting: Acting | None = None
 
     @property
     def grant_scope(self) -> str:
@@ -43,6 +46,7 @@ def refreshed(client: ClientRecord, user: User, record: RefreshRecord, scope: st
     return GrantContext(
         client=client, user=user, scope=scope, auth_time=record.auth_time, acr=record.acr, amr=record.amr,
         sid=record.sid, claims=record.claims, family=record.family, granted=record.scope,
+        acting=Acting.from_dict(record.acting),
     )
 
 

@@ -20,6 +20,8 @@ from flask_login import login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from idp.account.org_rules import OrgAct
+from idp.capability import DELEGATED_PAGE
+from idp.capability import PartnerRight
 from idp.errors import N_
 from idp.errors import NotFoundError
 from idp.model import Organisation
@@ -90,16 +92,32 @@ def unlock(slug: str, member_id: int) -> BaseResponse | tuple[str, int]:
     return redirect(url_for("org_security.locks", slug=org.slug))
 
 
+def _activity_org(slug: str) -> tuple[Organisation, bool]:
+    """The organisation whose log this is, and whether the reader is a partner person acting for
+    it with the activity right (partners' `DELEGATED_PAGE`) rather than one of its administrators."""
+    try:
+        return _center().org_for_admin(current_user.user, slug, OrgAct.SEE_ACTIVITY), False
+    except NotFoundError:
+        gate = services().find(DELEGATED_PAGE)
+    if gate is None:
+        abort(404)
+    try:
+        return gate(current_user, slug, PartnerRight.ACTIVITY)[0], True
+    except NotFoundError:
+        abort(404)
+
+
 @bp.get("/<slug>/members/activity")
 @login_required  # type: ignore[untyped-decorator]
 def activity(slug: str) -> tuple[str, int]:
-    org = _org(slug, OrgAct.SEE_ACTIVITY)
+    org, delegated = _activity_org(slug)
     result = listing(org_id=org.id)
     return render_template(
         "org/activity.html", org=org, result=result, action_label=action_label,
-        product_label=product_label,
-        page_args=page_args, endpoint="org_security.activity", csv_endpoint="org_security.activity_csv",
-        endpoint_args={"slug": org.slug},
+        product_label=product_label, delegated=delegated,
+        page_args=page_args, endpoint="org_security.activity",
+        # The export records who downloaded it in the organisation's log: its administrators'.
+        csv_endpoint=None if delegated else "org_security.activity_csv", endpoint_args={"slug": org.slug},
     ), 200 if result.ok else 400
 
 
