@@ -165,14 +165,14 @@ def invite(slug: str) -> Page:
     return redirect(url_for("orgs.page", slug=slug))
 
 
-@bp.post("/<slug>/invitations/<int:invitation_id>/revoke")
+@bp.post("/<slug>/invitations/<row_id:invitation_id>/revoke")
 @login_required  # type: ignore[untyped-decorator]
 def revoke(slug: str, invitation_id: int) -> Page:
     return _act(slug, ButtonForm(), lambda: services().invitations.revoke(
         _user(), slug, invitation_id, request_context()), _("The invitation is withdrawn."))
 
 
-@bp.post("/<slug>/members/<int:member_id>/role")
+@bp.post("/<slug>/members/<row_id:member_id>/role")
 @login_required  # type: ignore[untyped-decorator]
 def change_role(slug: str, member_id: int) -> Page:
     form = RoleForm()
@@ -180,14 +180,14 @@ def change_role(slug: str, member_id: int) -> Page:
         _user(), slug, member_id, parse_role(form.role.data or ""), request_context()), _("The role is changed."))
 
 
-@bp.post("/<slug>/members/<int:member_id>/remove")
+@bp.post("/<slug>/members/<row_id:member_id>/remove")
 @login_required  # type: ignore[untyped-decorator]
 def remove(slug: str, member_id: int) -> Page:
     return _act(slug, ButtonForm(), lambda: services().organisations.remove(
         _user(), slug, member_id, request_context()), _("The member is removed from the organisation."))
 
 
-@bp.post("/<slug>/members/<int:member_id>/hand-over")
+@bp.post("/<slug>/members/<row_id:member_id>/hand-over")
 @login_required  # type: ignore[untyped-decorator]
 def hand_over(slug: str, member_id: int) -> Page:
     return _act(slug, ButtonForm(), lambda: services().organisations.hand_over(

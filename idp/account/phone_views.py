@@ -75,7 +75,7 @@ def add() -> BaseResponse | tuple[str, int]:
     return page(phone=form), 400
 
 
-@bp.get("/profile/phones/<int:phone_id>/confirm")
+@bp.get("/profile/phones/<row_id:phone_id>/confirm")
 @login_required  # type: ignore[untyped-decorator]
 def confirm(phone_id: int) -> BaseResponse | tuple[str, int]:
     phone = _mine(phone_id)
@@ -84,7 +84,7 @@ def confirm(phone_id: int) -> BaseResponse | tuple[str, int]:
     return _confirm_page(phone)
 
 
-@bp.post("/profile/phones/<int:phone_id>/confirm")
+@bp.post("/profile/phones/<row_id:phone_id>/confirm")
 @login_required  # type: ignore[untyped-decorator]
 def check(phone_id: int) -> BaseResponse | tuple[str, int]:
     phone = _mine(phone_id)
@@ -100,7 +100,7 @@ def check(phone_id: int) -> BaseResponse | tuple[str, int]:
     return _confirm_page(phone, form, 400)
 
 
-@bp.post("/profile/phones/<int:phone_id>/resend")
+@bp.post("/profile/phones/<row_id:phone_id>/resend")
 @login_required  # type: ignore[untyped-decorator]
 def resend(phone_id: int) -> BaseResponse | tuple[str, int]:
     phone = _mine(phone_id)
@@ -116,7 +116,7 @@ def resend(phone_id: int) -> BaseResponse | tuple[str, int]:
     return redirect(url_for("phones.confirm", phone_id=phone.id))
 
 
-@bp.post("/profile/phones/<int:phone_id>/remove")
+@bp.post("/profile/phones/<row_id:phone_id>/remove")
 @login_required  # type: ignore[untyped-decorator]
 def remove(phone_id: int) -> BaseResponse | tuple[str, int]:
     phone = _mine(phone_id)

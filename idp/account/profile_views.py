@@ -169,7 +169,7 @@ def timezone() -> BaseResponse | tuple[str, int]:
     return page(timezone=form), 400
 
 
-@bp.get("/avatars/<subject>/<int:version>/<size>.jpg")
+@bp.get("/avatars/<subject>/<row_id:version>/<size>.jpg")
 def avatar(subject: str, version: int, size: str) -> BaseResponse:
     """A picture, public (applications show it from the OpenID `picture` claim) at an address
     only its owner's opaque subject leads to; an older version redirects to the current one."""

@@ -1,4 +1,4 @@
-"""The registrar's webhook: `POST /api/v1/domains/transfer-result`, authenticated by its HMAC
+"""The registrar's webhook: `POST /api/domains/v1/transfer-result`, authenticated by its HMAC
 signature (idp.domains.webhook), answered in JSON."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from idp.domains.webhook import TIMESTAMP_HEADER
 from idp.web.current import request_context
 from idp.web.current import services
 
-bp = Blueprint("domains_api", __name__, url_prefix="/api/v1/domains")
+bp = Blueprint("domains_api", __name__, url_prefix="/api/domains/v1")
 
 
 def _answer(status: int, body: dict[str, object]) -> Response:

@@ -117,7 +117,7 @@ def request_transfer(slug: str) -> Page:
     return redirect(url_for("domains.index", slug=slug))
 
 
-@bp.post("/orgs/<slug>/domains/<int:transfer_id>/relaunch")
+@bp.post("/orgs/<slug>/domains/<row_id:transfer_id>/relaunch")
 @login_required  # type: ignore[untyped-decorator]
 def relaunch(slug: str, transfer_id: int) -> Page:
     form = RelaunchForm(prefix=f"t{transfer_id}-")

@@ -13,13 +13,9 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
-from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_login import login_required
-from werkzeug.exceptions import BadRequest
-from werkzeug.routing import IntegerConverter
 
 from idp.auth.service import Flow
 from idp.auth.views import FLOW_KEY
@@ -48,26 +44,6 @@ bp = Blueprint("federation", __name__)
 
 # Row ids are SQL integers: a larger number names no row, and the database refuses to compare
 # an integer column with it (an error page saying nothing, instead of a plain answer).
-MAX_ROW_ID = 2**31 - 1
-
-
-class RowIdConverter(IntegerConverter):
-    """`<row_id:name>`: the digits of a row id, answered with a 400 and a plain message when the
-    number is past what a row id can be, before any view or store sees it."""
-
-    def to_python(self, value: str) -> int:
-        number: int = super().to_python(value)
-        if number > MAX_ROW_ID:
-            raise BadRequest(_l("This address holds a number too large to name anything here."))
-        return number
-
-
-@bp.record_once
-def _converters(state: BlueprintSetupState) -> None:
-    # Recorded before the routes below, so that the converter is known when they are added.
-    state.app.url_map.converters.setdefault("row_id", RowIdConverter)
-
-
 STATE_KEY = "fed_state"
 PENDING_KEY = "fed_pending"
 CALLBACK_FIELDS = ("state", "code", "error", "error_description", "iss", "session_state", "client_info")

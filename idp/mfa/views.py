@@ -129,7 +129,7 @@ def key_add() -> Page:
     return render_template("mfa/key_add.html", form=form, kind=kind, options=options), status
 
 
-@bp.post("/keys/<int:cred_id>/rename")
+@bp.post("/keys/<row_id:cred_id>/rename")
 @login_required  # type: ignore[untyped-decorator]
 def key_rename(cred_id: int) -> Page:
     form = RenameForm()
@@ -147,7 +147,7 @@ def key_rename(cred_id: int) -> Page:
     return redirect(url_for("mfa.overview"))
 
 
-@bp.route("/keys/<int:cred_id>/remove", methods=["GET", "POST"])
+@bp.route("/keys/<row_id:cred_id>/remove", methods=["GET", "POST"])
 @recent_auth_required
 def key_remove(cred_id: int) -> Page:
     user = current_user.user

@@ -116,7 +116,7 @@ def place_order(slug: str) -> Page:
     return redirect(url_for("money_orders.order", slug=caller.org.slug, order_id=order.id))
 
 
-@bp.get("/<slug>/billing/orders/<int:order_id>")
+@bp.get("/<slug>/billing/orders/<row_id:order_id>")
 @login_required  # type: ignore[untyped-decorator]
 def order(slug: str, order_id: int) -> Page:
     caller = billing_caller(slug)
@@ -128,7 +128,7 @@ def order(slug: str, order_id: int) -> Page:
                   cancel=CancelOrderForm(), button=ButtonForm())
 
 
-@bp.post("/<slug>/billing/orders/<int:order_id>/cancel")
+@bp.post("/<slug>/billing/orders/<row_id:order_id>/cancel")
 @login_required  # type: ignore[untyped-decorator]
 def cancel(slug: str, order_id: int) -> Page:
     caller = billing_caller(slug)

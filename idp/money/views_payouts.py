@@ -78,7 +78,7 @@ def request_payout(slug: str) -> Page:
     return redirect(url_for("money_payouts.payouts", slug=caller.org.slug))
 
 
-@bp.post("/<slug>/billing/payouts/<int:payout_id>/withdraw")
+@bp.post("/<slug>/billing/payouts/<row_id:payout_id>/withdraw")
 @recent_auth_required
 def withdraw(slug: str, payout_id: int) -> Page:
     caller = _caller(slug)

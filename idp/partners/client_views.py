@@ -60,7 +60,7 @@ def _change_page(slug: str, p: Partnership, form: ChangeForm, status: int = 200,
                            now=service().ports.clock.now()), status
 
 
-@bp.route("/<int(max=2147483647):partnership_id>/change", methods=["GET", "POST"])
+@bp.route("/<row_id:partnership_id>/change", methods=["GET", "POST"])
 @login_required  # type: ignore[untyped-decorator]
 def change(slug: str, partnership_id: int) -> Page:
     p = _partnership(slug, partnership_id)
@@ -86,7 +86,7 @@ def change(slug: str, partnership_id: int) -> Page:
     return redirect(url_for("partner_access.index", slug=slug))
 
 
-@bp.route("/<int(max=2147483647):partnership_id>/end", methods=["GET", "POST"])
+@bp.route("/<row_id:partnership_id>/end", methods=["GET", "POST"])
 @login_required  # type: ignore[untyped-decorator]
 def end(slug: str, partnership_id: int) -> Page:
     """A confirmation page; only its form (POST, CSRF token, the box ticked) ends the partnership."""

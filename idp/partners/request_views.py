@@ -75,7 +75,7 @@ def _page(review: Review, form: ReviewForm, status: int = 200, problem: str | No
                            problem=problem, NEW_ORG=NEW_ORG), status
 
 
-@bp.get("/<int(max=2147483647):request_id>")
+@bp.get("/<row_id:request_id>")
 @login_required  # type: ignore[untyped-decorator]
 def review(request_id: int) -> Page:
     try:
@@ -85,7 +85,7 @@ def review(request_id: int) -> Page:
     return _page(found, _form_for(found))
 
 
-@bp.post("/<int(max=2147483647):request_id>/accept")
+@bp.post("/<row_id:request_id>/accept")
 @login_required  # type: ignore[untyped-decorator]
 def accept(request_id: int) -> Page:
     try:
@@ -117,7 +117,7 @@ def accept(request_id: int) -> Page:
     return redirect(url_for("partner_access.index", slug=p.client_slug))
 
 
-@bp.post("/<int(max=2147483647):request_id>/decline")
+@bp.post("/<row_id:request_id>/decline")
 @login_required  # type: ignore[untyped-decorator]
 def decline(request_id: int) -> Page:
     if not ButtonForm().validate_on_submit():

@@ -120,7 +120,7 @@ def add(slug: str) -> Page:
     return redirect(url_for("partners.clients", slug=slug))
 
 
-@bp.post("/client-requests/<int(max=2147483647):request_id>/cancel")
+@bp.post("/client-requests/<row_id:request_id>/cancel")
 @login_required  # type: ignore[untyped-decorator]
 def cancel(slug: str, request_id: int) -> Page:
     if not ButtonForm().validate_on_submit():
@@ -158,13 +158,13 @@ def _assign(slug: str, client_slug: str, member_id: int, on: bool) -> Page:
     return redirect(url_for("partners.client_view", slug=slug, client_slug=client_slug))
 
 
-@bp.post("/clients/<client_slug>/assign/<int(max=2147483647):member_id>")
+@bp.post("/clients/<client_slug>/assign/<row_id:member_id>")
 @login_required  # type: ignore[untyped-decorator]
 def assign(slug: str, client_slug: str, member_id: int) -> Page:
     return _assign(slug, client_slug, member_id, True)
 
 
-@bp.post("/clients/<client_slug>/unassign/<int(max=2147483647):member_id>")
+@bp.post("/clients/<client_slug>/unassign/<row_id:member_id>")
 @login_required  # type: ignore[untyped-decorator]
 def unassign(slug: str, client_slug: str, member_id: int) -> Page:
     return _assign(slug, client_slug, member_id, False)

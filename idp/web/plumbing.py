@@ -15,9 +15,12 @@ from flask import jsonify
 from flask import render_template
 from flask import request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response as BaseResponse
 
 from idp import logs
@@ -81,7 +84,24 @@ def apply_upload_limit() -> None:
         request.max_content_length = limit
 
 
+# The largest id a row can have (PostgreSQL's INTEGER): a larger number in an address names nothing.
+MAX_ROW_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """`<row_id:name>`, for every id in an address: the digits of a row id, answered with a 400
+    and a plain message when the number is past what a row id can be, before any view or store
+    sees it (PostgreSQL would refuse it as out of range)."""
+
+    def to_python(self, value: str) -> int:
+        number: int = super().to_python(value)
+        if number > MAX_ROW_ID:
+            raise BadRequest(_l("This address holds a number too large to name anything here."))
+        return number
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["row_id"] = RowIdConverter
     app.before_request(_begin)
     app.after_request(_finish)
     app.teardown_request(_end)

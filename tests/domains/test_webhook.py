@@ -19,7 +19,7 @@ from tests.domains.conftest import link_path
 from tests.domains.conftest import request
 from tests.domains.conftest import transfer
 
-URL = "/api/v1/domains/transfer-result"
+URL = "/api/domains/v1/transfer-result"
 
 
 def send(client, clock, payload, *, secret=SECRET, at=None, body=None, headers=None):

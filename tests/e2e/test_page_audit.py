@@ -49,7 +49,7 @@ EXCLUDED = {
     "/readyz": "readiness probe",
     "/metrics": "Prometheus metrics",
     "/static/<path:filename>": "style sheet and scripts",
-    "/avatars/<subject>/<int:version>/<size>.jpg": "a person's picture (an image)",
+    "/avatars/<subject>/<row_id:version>/<size>.jpg": "a person's picture (an image)",
     "/login/kauth/status": "polled by the kAuth waiting page's script (JSON)",
     "/security/kauth/add/status": "polled by the kAuth enrolment page's script (JSON)",
     "/mfa/recovery-codes.txt": "the recovery codes as a text download",

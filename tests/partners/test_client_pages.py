@@ -89,7 +89,7 @@ def test_another_organisations_partnership_ids_are_not_found(cast, client, auth,
     assert client.post(f"/orgs/other/partners/{p.id}/end", data={"csrf_token": token, "confirm": "y"}).status_code == 404
     assert client.post(f"/orgs/client/partners/{p.id}/end", data={"csrf_token": token, "confirm": "y"}).status_code == 404
     assert client.get("/orgs/client/partners").status_code == 404
-    assert client.get("/orgs/other/partners/99999999999999999999/end").status_code == 404
+    assert client.get("/orgs/other/partners/99999999999999999999/end").status_code == 400
 
 
 def test_changing_from_the_page(cast, client, auth, services, clock):

@@ -73,7 +73,7 @@ def locks(slug: str) -> str:
     return render_template("org/members.html", org=org, locked=locked, members=people, form=ActionForm())
 
 
-@bp.post("/<slug>/members/<int:member_id>/unlock")
+@bp.post("/<slug>/members/<row_id:member_id>/unlock")
 @login_required  # type: ignore[untyped-decorator]
 def unlock(slug: str, member_id: int) -> BaseResponse | tuple[str, int]:
     org = _org(slug, OrgAct.UNLOCK)
@@ -147,7 +147,7 @@ def old_locks(slug: str) -> BaseResponse:
     return _moved("org_security.locks", slug=slug)
 
 
-@moved.post("/<slug>/members/<int:member_id>/unlock")
+@moved.post("/<slug>/members/<row_id:member_id>/unlock")
 def old_unlock(slug: str, member_id: int) -> BaseResponse:
     return _moved("org_security.unlock", slug=slug, member_id=member_id)
 

@@ -74,7 +74,7 @@ def new_app_password() -> Page:
     return render_template("credentials/app_password_new.html", form=form), status
 
 
-@bp.route("/app-passwords/<int:item_id>/revoke", methods=["GET", "POST"])
+@bp.route("/app-passwords/<row_id:item_id>/revoke", methods=["GET", "POST"])
 @recent_auth_required
 def revoke_app_password(item_id: int) -> Page:
     service, user = _service(), current_user.user
@@ -129,7 +129,7 @@ def new_api_token() -> Page:
     return render_template("credentials/api_token_new.html", form=form), status
 
 
-@bp.route("/api-tokens/<int:item_id>/revoke", methods=["GET", "POST"])
+@bp.route("/api-tokens/<row_id:item_id>/revoke", methods=["GET", "POST"])
 @recent_auth_required
 def revoke_api_token(item_id: int) -> Page:
     service, user = _service(), current_user.user
