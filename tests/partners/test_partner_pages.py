@@ -32,6 +32,7 @@ def test_the_client_list_shows_access_payer_status_and_expiry(cast, client, auth
     assert "pending@example.com" in html and "Full access" in html and "Request pending" in html
     assert "The partner's" in html and "The client's" in html and "Active" in html
     assert 'href="/orgs/reseller/clients/client"' in html
+    assert 'href="/orgs/reseller/clients/client/act">Reach the client' in html  # the row's menu acts
     assert "Withdraw the request" not in html  # an administrator does not add or withdraw
     assert "Add a client" not in html
 
