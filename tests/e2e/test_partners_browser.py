@@ -126,7 +126,7 @@ def test_acting_shows_the_banner_everywhere_and_the_end_is_refused_at_the_next_r
         page.get_by_role("button", name="Act for Client Sàrl").click()
         page.wait_for_url("**/orgs/client/delegated/")
         assert_banner_in_view(page)
-        for path in ("/", "/orgs/client/delegated/members", "/org/client/activity", "/security/", "/orgs/"):
+        for path in ("/", "/orgs/client/delegated/members", "/orgs/client/members/activity", "/security/", "/orgs/"):
             page.goto(path)
             assert_banner_in_view(page)
         sign_in(client, chloe.email, chloe.password)

@@ -167,8 +167,8 @@ def test_an_organisation_admin_unlocks_a_member(page, browser, live_server, make
         _fail_sign_in(locked_out, member.email, services.accounts.user(member.id).lockout_threshold)
 
         sign_in(page, admin.email, admin.password)
-        page.goto("/security/")
-        page.get_by_role("link", name="Members and locked accounts").click()
+        page.goto("/orgs/acme")
+        page.get_by_role("link", name="Locked accounts").click()
         row = page.locator("table.locked tbody tr")
         assert row.count() == 1 and member.email in row.inner_text()
         page.get_by_role("button", name="Unlock Grace Member").click()
